@@ -1,0 +1,344 @@
+//! [`PackageMeta`]: what packages say about the software they carry.
+//!
+//! Filled by hand, or from Cargo's view of a package ([`PackageMeta::from_cargo`],
+//! [`PackageMeta::from_manifest`]). Format writers read the common fields here and their own
+//! tables from [`PackageMeta::metadata`] (`[package.metadata.deb]`, `[package.metadata.generate-rpm]`, …).
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// A version comparison in a dependency.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum VersionOp {
+    /// Strictly earlier.
+    #[serde(rename = "<<")]
+    Less,
+    /// Earlier or equal.
+    #[serde(rename = "<=")]
+    LessEq,
+    /// Exactly.
+    #[serde(rename = "=")]
+    Eq,
+    /// Later or equal.
+    #[serde(rename = ">=")]
+    GreaterEq,
+    /// Strictly later.
+    #[serde(rename = ">>")]
+    Greater,
+}
+
+/// A runtime dependency on another package, optionally with a version constraint.
+///
+/// ```
+/// use consign_core::{Dependency, VersionOp};
+/// let d = Dependency::new("libc6").version(VersionOp::GreaterEq, "2.36");
+/// assert_eq!(d.to_string(), "libc6 (>= 2.36)");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Dependency {
+    /// Package name.
+    pub name: String,
+    /// Constraint, if any.
+    pub constraint: Option<(VersionOp, String)>,
+}
+
+impl Dependency {
+    /// A dependency on any version of `name`.
+    pub fn new(name: impl Into<String>) -> Dependency {
+        Dependency {
+            name: name.into(),
+            constraint: None,
+        }
+    }
+
+    /// Adds a version constraint.
+    #[must_use]
+    pub fn version(mut self, op: VersionOp, version: impl Into<String>) -> Dependency {
+        self.constraint = Some((op, version.into()));
+        self
+    }
+}
+
+impl fmt::Display for Dependency {
+    /// Debian relation syntax.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.constraint {
+            None => f.write_str(&self.name),
+            Some((op, v)) => {
+                let op = match op {
+                    VersionOp::Less => "<<",
+                    VersionOp::LessEq => "<=",
+                    VersionOp::Eq => "=",
+                    VersionOp::GreaterEq => ">=",
+                    VersionOp::Greater => ">>",
+                };
+                write!(f, "{} ({op} {v})", self.name)
+            }
+        }
+    }
+}
+
+/// Metadata of the software being packaged.
+///
+/// ```
+/// use consign_core::PackageMeta;
+/// let meta = PackageMeta::new("hello", "1.2.3")?
+///     .description("Says hello\nA longer text about saying hello.")
+///     .license("MIT OR Apache-2.0")
+///     .maintainer("Jane Doe <jane@example.org>");
+/// assert_eq!(meta.summary(), Some("Says hello"));
+/// # Ok::<(), consign_core::MetaError>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct PackageMeta {
+    /// Package name (letters, digits and `-_.+`, starting with a letter or digit).
+    pub name: String,
+    /// Version, as the project writes it (`1.2.3`, `1.2.3-rc.1`).
+    pub version: String,
+    /// Description; the first line is the summary.
+    pub description: Option<String>,
+    /// SPDX license expression.
+    pub license: Option<String>,
+    /// A license file, relative to the manifest directory.
+    pub license_file: Option<PathBuf>,
+    /// `Name <email>` of the maintainer; defaults to the first author.
+    pub maintainer: Option<String>,
+    /// Authors, `Name <email>` each.
+    pub authors: Vec<String>,
+    /// Project home page.
+    pub homepage: Option<String>,
+    /// Source repository URL.
+    pub repository: Option<String>,
+    /// Runtime dependencies on other packages.
+    pub dependencies: Vec<Dependency>,
+    /// The directory holding the package's `Cargo.toml`, when it came from Cargo.
+    pub manifest_dir: Option<PathBuf>,
+    /// `[package.metadata]` as JSON (`null` when absent): per-format tables live here.
+    pub metadata: serde_json::Value,
+}
+
+impl PackageMeta {
+    /// Metadata with a checked name and version; everything else empty.
+    pub fn new(
+        name: impl Into<String>,
+        version: impl Into<String>,
+    ) -> Result<PackageMeta, MetaError> {
+        let name = name.into();
+        let version = version.into();
+        let name_ok = name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric())
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.+".contains(c));
+        if !name_ok {
+            return Err(MetaError::Invalid {
+                field: "name",
+                value: name,
+                reason: "use letters, digits and -_.+, starting with a letter or digit",
+            });
+        }
+        if version.is_empty()
+            || !version
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.+~:".contains(c))
+        {
+            return Err(MetaError::Invalid {
+                field: "version",
+                value: version,
+                reason: "use letters, digits and -_.+~:",
+            });
+        }
+        Ok(PackageMeta {
+            name,
+            version,
+            description: None,
+            license: None,
+            license_file: None,
+            maintainer: None,
+            authors: Vec::new(),
+            homepage: None,
+            repository: None,
+            dependencies: Vec::new(),
+            manifest_dir: None,
+            metadata: serde_json::Value::Null,
+        })
+    }
+
+    /// Reads the package `package` (or the root package when `None`) of the Cargo project at
+    /// `manifest_path` by running `cargo metadata --no-deps`.
+    pub fn from_manifest(
+        manifest_path: impl AsRef<Path>,
+        package: Option<&str>,
+    ) -> Result<PackageMeta, MetaError> {
+        let md = cargo_metadata::MetadataCommand::new()
+            .manifest_path(manifest_path.as_ref())
+            .no_deps()
+            .exec()
+            .map_err(|source| MetaError::Cargo {
+                source: Box::new(source),
+            })?;
+        let name = match package {
+            Some(n) => n.to_owned(),
+            None => {
+                // The package whose manifest was named; for a virtual manifest there is none.
+                let wanted = std::fs::canonicalize(manifest_path.as_ref()).ok();
+                md.packages
+                    .iter()
+                    .find(|p| wanted.as_deref() == Some(p.manifest_path.as_std_path()))
+                    .map(|p| p.name.to_string())
+                    .ok_or_else(|| MetaError::NoRootPackage {
+                        manifest: manifest_path.as_ref().to_path_buf(),
+                    })?
+            }
+        };
+        PackageMeta::from_cargo(&md, &name)
+    }
+
+    /// Takes the package named `package` from Cargo metadata.
+    pub fn from_cargo(
+        metadata: &cargo_metadata::Metadata,
+        package: &str,
+    ) -> Result<PackageMeta, MetaError> {
+        let members: Vec<&cargo_metadata::Package> = metadata.workspace_packages();
+        let p = members
+            .iter()
+            .find(|p| p.name.as_str() == package)
+            .ok_or_else(|| MetaError::PackageNotFound {
+                name: package.to_owned(),
+                available: members.iter().map(|p| p.name.to_string()).collect(),
+            })?;
+        let mut meta = PackageMeta::new(p.name.as_str(), p.version.to_string())?;
+        meta.description = p.description.clone();
+        meta.license = p.license.clone();
+        meta.license_file = p.license_file.clone().map(Into::into);
+        meta.authors = p.authors.clone();
+        meta.maintainer = p.authors.first().cloned();
+        meta.homepage = p.homepage.clone();
+        meta.repository = p.repository.clone();
+        meta.manifest_dir = p.manifest_path.parent().map(|d| d.to_path_buf().into());
+        meta.metadata = p.metadata.clone();
+        Ok(meta)
+    }
+
+    /// The first line of the description.
+    pub fn summary(&self) -> Option<&str> {
+        self.description
+            .as_deref()
+            .and_then(|d| d.lines().next())
+            .map(str::trim)
+    }
+
+    /// Sets the description.
+    #[must_use]
+    pub fn description(mut self, text: impl Into<String>) -> PackageMeta {
+        self.description = Some(text.into());
+        self
+    }
+
+    /// Sets the license expression.
+    #[must_use]
+    pub fn license(mut self, spdx: impl Into<String>) -> PackageMeta {
+        self.license = Some(spdx.into());
+        self
+    }
+
+    /// Sets the maintainer.
+    #[must_use]
+    pub fn maintainer(mut self, who: impl Into<String>) -> PackageMeta {
+        self.maintainer = Some(who.into());
+        self
+    }
+
+    /// Sets the home page.
+    #[must_use]
+    pub fn homepage(mut self, url: impl Into<String>) -> PackageMeta {
+        self.homepage = Some(url.into());
+        self
+    }
+
+    /// Adds a runtime dependency.
+    #[must_use]
+    pub fn depends(mut self, dep: Dependency) -> PackageMeta {
+        self.dependencies.push(dep);
+        self
+    }
+
+    /// The `[package.metadata.<table>]` table, if present.
+    pub fn metadata_table(&self, table: &str) -> Option<&serde_json::Value> {
+        self.metadata.get(table)
+    }
+}
+
+/// Package metadata that cannot be determined.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MetaError {
+    /// A field has a value the formats cannot carry.
+    #[error("invalid package {field} {value:?}: {reason}")]
+    Invalid {
+        /// The field.
+        field: &'static str,
+        /// The value found.
+        value: String,
+        /// What is allowed.
+        reason: &'static str,
+    },
+    /// `cargo metadata` failed.
+    #[error("cargo metadata failed: {source}")]
+    Cargo {
+        /// Cargo's error.
+        #[source]
+        source: Box<cargo_metadata::Error>,
+    },
+    /// No workspace member has that name.
+    #[error("package {name:?} is not in the workspace (members: {})", available.join(", "))]
+    PackageNotFound {
+        /// The name asked for.
+        name: String,
+        /// The members found.
+        available: Vec<String>,
+    },
+    /// A virtual manifest and no package named.
+    #[error("{} has no root package: name one", manifest.display())]
+    NoRootPackage {
+        /// The manifest.
+        manifest: PathBuf,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checks_names_and_versions() {
+        assert!(PackageMeta::new("", "1").is_err());
+        assert!(PackageMeta::new("-x", "1").is_err());
+        assert!(PackageMeta::new("a b", "1").is_err());
+        assert!(PackageMeta::new("a", "").is_err());
+        assert!(PackageMeta::new("a", "1 2").is_err());
+        assert!(PackageMeta::new("libfoo2.0+x", "1:2.0~rc1-3").is_ok());
+    }
+
+    #[test]
+    fn reads_this_workspace() {
+        let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
+        let meta = PackageMeta::from_manifest(&manifest, None).unwrap();
+        assert_eq!(meta.name, "consign-core");
+        assert_eq!(meta.version, env!("CARGO_PKG_VERSION"));
+        assert_eq!(meta.license.as_deref(), Some("MIT OR Apache-2.0"));
+        assert!(meta.maintainer.is_some());
+        match PackageMeta::from_manifest(&manifest, Some("no-such-package")) {
+            Err(MetaError::PackageNotFound { available, .. }) => {
+                assert!(available.contains(&"consign".to_string()));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}

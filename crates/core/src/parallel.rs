@@ -1,0 +1,119 @@
+//! Hashing many files on every core: [`hash_files`].
+//!
+//! Files are handed out largest first to a fixed pool of scoped threads, each file read once
+//! by one thread with a bounded buffer, so memory does not grow with file sizes and the
+//! longest file starts first (which keeps both cores busy to the end on a release directory).
+
+use std::num::NonZeroUsize;
+use std::path::Path;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::digest::Algorithm;
+use crate::error::IoError;
+use crate::hash::{Written, hash_file};
+
+/// How many threads [`hash_files`] uses.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Jobs {
+    /// One per available core.
+    #[default]
+    All,
+    /// This many (1 hashes sequentially on the calling thread).
+    Exactly(NonZeroUsize),
+}
+
+impl Jobs {
+    fn count(self) -> usize {
+        match self {
+            Jobs::All => std::thread::available_parallelism().map_or(1, NonZeroUsize::get),
+            Jobs::Exactly(n) => n.get(),
+        }
+    }
+}
+
+/// Hashes every file in `paths`, in parallel; results come back in the order of `paths`.
+///
+/// ```no_run
+/// use consign_core::{hash_files, Algorithm, Jobs};
+/// let paths = ["dist/a.tar.gz", "dist/b.zip"];
+/// for (path, result) in paths.iter().zip(hash_files(&paths, &[Algorithm::Sha256], Jobs::All)) {
+///     println!("{path}: {}", result?.sha256().unwrap());
+/// }
+/// # Ok::<(), consign_core::IoError>(())
+/// ```
+pub fn hash_files<P: AsRef<Path> + Sync>(
+    paths: &[P],
+    algorithms: &[Algorithm],
+    jobs: Jobs,
+) -> Vec<Result<Written, IoError>> {
+    let threads = jobs.count().min(paths.len()).max(1);
+    if threads == 1 {
+        return paths.iter().map(|p| hash_file(p, algorithms)).collect();
+    }
+    // Largest first: a big file started last would leave one core idle at the end.
+    let mut order: Vec<(u64, usize)> = paths
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (std::fs::metadata(p).map_or(0, |m| m.len()), i))
+        .collect();
+    order.sort_by(|a, b| b.cmp(a));
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<Result<Written, IoError>>>> =
+        Mutex::new((0..paths.len()).map(|_| None).collect());
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            s.spawn(|| {
+                loop {
+                    let k = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(&(_, i)) = order.get(k) else { break };
+                    let r = hash_file(&paths[i], algorithms);
+                    results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
+                }
+            });
+        }
+    });
+    results
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .into_iter()
+        .zip(paths)
+        .map(|(r, p)| {
+            r.unwrap_or_else(|| {
+                Err(IoError::new(
+                    "hash",
+                    p,
+                    std::io::Error::other("hashing thread stopped"),
+                ))
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Digest;
+
+    #[test]
+    fn parallel_equals_sequential_and_keeps_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut paths = Vec::new();
+        for i in 0..9usize {
+            let p = dir.path().join(format!("f{i}"));
+            std::fs::write(&p, vec![i as u8; i * 100_003]).unwrap();
+            paths.push(p);
+        }
+        paths.push(dir.path().join("missing"));
+        let par = hash_files(&paths, &[Algorithm::Sha256], Jobs::All);
+        let one = NonZeroUsize::new(1).unwrap();
+        let seq = hash_files(&paths, &[Algorithm::Sha256], Jobs::Exactly(one));
+        for (i, (a, b)) in par.iter().zip(&seq).enumerate().take(9) {
+            let a = a.as_ref().unwrap();
+            assert_eq!(a, b.as_ref().unwrap());
+            let expect = Digest::of(Algorithm::Sha256, &vec![i as u8; i * 100_003]);
+            assert_eq!(a.sha256(), Some(&expect));
+        }
+        assert!(par[9].is_err() && seq[9].is_err());
+    }
+}

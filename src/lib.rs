@@ -1,0 +1,30 @@
+//! consign: composable, streaming, reproducible build and release primitives.
+//!
+//! This facade re-exports the consign crates, one feature each:
+//!
+//! | module | crate | feature | what it does |
+//! |---|---|---|---|
+//! | [`core`] | `consign-core` | always | digests, hashing, checksum files, file trees, platforms, package metadata, artifacts, atomic output |
+//! | `package` | `consign-package` | `package` | tar/zip archives (and Linux/macOS/Windows packages) |
+//! | `sign` | `consign-sign` | `sign` | signatures and attestations |
+//! | `oci` | `consign-oci` | `oci` | OCI images, layouts and registries |
+//! | `sbom` | `consign-sbom` | `sbom` | CycloneDX and SPDX documents |
+//!
+//! ```
+//! use consign::core::{Algorithm, Digest};
+//! let d: Digest = "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855".parse()?;
+//! assert_eq!(d, Digest::of(Algorithm::Sha256, b""));
+//! # Ok::<(), consign::core::DigestError>(())
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub use consign_core as core;
+#[cfg(feature = "oci")]
+pub use consign_oci as oci;
+#[cfg(feature = "package")]
+pub use consign_package as package;
+#[cfg(feature = "sbom")]
+pub use consign_sbom as sbom;
+#[cfg(feature = "sign")]
+pub use consign_sign as sign;
