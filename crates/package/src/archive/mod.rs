@@ -1,0 +1,315 @@
+//! Archives: [`Archive`] writes a [`FileTree`] as tar (plain, gzip, xz, zstd) or zip.
+//!
+//! Output is deterministic: entries in path order, every mtime the [`SourceDate`], owners from
+//! the tree (root 0/0 by default), fixed compression parameters, no host-dependent fields (gzip
+//! header mtime 0 and OS "unknown"; xz and zstd always use their multithreaded encoders, whose
+//! output does not depend on the thread count). Long names use GNU long-name records in tar;
+//! sizes past 8 GiB use the GNU base-256 size field in tar and ZIP64 in zip. Zip entries are
+//! deflated and carry Unix modes, symlinks and an extended-timestamp field (so the mtime does
+//! not depend on the reader's time zone).
+//!
+//! File data is streamed from disk through one bounded buffer, and the compressed output is
+//! hashed as it is written.
+
+mod compress;
+mod tarball;
+mod zipfile;
+
+use std::io::{self, Write};
+use std::num::NonZeroUsize;
+use std::path::Path;
+
+use consign_core::{
+    Algorithm, AtomicFile, FileTree, IoError, PackageMeta, Platform, RelPath, SourceDate,
+    TreeError, Written,
+};
+
+/// An archive format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ArchiveFormat {
+    /// Uncompressed tar.
+    Tar,
+    /// Gzip-compressed tar (DEFLATE, zlib-rs).
+    TarGz,
+    /// Xz-compressed tar (LZMA2, multithreaded).
+    TarXz,
+    /// Zstandard-compressed tar (multithreaded).
+    TarZst,
+    /// Zip with deflated entries.
+    Zip,
+}
+
+impl ArchiveFormat {
+    /// Every format.
+    pub const ALL: [ArchiveFormat; 5] = [
+        ArchiveFormat::Tar,
+        ArchiveFormat::TarGz,
+        ArchiveFormat::TarXz,
+        ArchiveFormat::TarZst,
+        ArchiveFormat::Zip,
+    ];
+
+    /// The file extension, without a leading dot (`tar.gz`).
+    pub fn extension(self) -> &'static str {
+        match self {
+            ArchiveFormat::Tar => "tar",
+            ArchiveFormat::TarGz => "tar.gz",
+            ArchiveFormat::TarXz => "tar.xz",
+            ArchiveFormat::TarZst => "tar.zst",
+            ArchiveFormat::Zip => "zip",
+        }
+    }
+
+    /// The format a file name's extension names (`.tgz` and `.tzst` included).
+    pub fn from_file_name(name: &str) -> Option<ArchiveFormat> {
+        let n = name.to_ascii_lowercase();
+        [
+            (".tar.gz", ArchiveFormat::TarGz),
+            (".tgz", ArchiveFormat::TarGz),
+            (".tar.xz", ArchiveFormat::TarXz),
+            (".txz", ArchiveFormat::TarXz),
+            (".tar.zst", ArchiveFormat::TarZst),
+            (".tzst", ArchiveFormat::TarZst),
+            (".tar", ArchiveFormat::Tar),
+            (".zip", ArchiveFormat::Zip),
+        ]
+        .into_iter()
+        .find(|(ext, _)| n.ends_with(ext))
+        .map(|(_, f)| f)
+    }
+
+    /// The default compression level: gzip 9, xz 6, zstd 19, zip (deflate) 9; 0 for plain tar.
+    pub fn default_level(self) -> u32 {
+        match self {
+            ArchiveFormat::Tar => 0,
+            ArchiveFormat::TarGz | ArchiveFormat::Zip => 9,
+            ArchiveFormat::TarXz => 6,
+            ArchiveFormat::TarZst => 19,
+        }
+    }
+
+    /// The highest level the format accepts.
+    pub fn max_level(self) -> u32 {
+        match self {
+            ArchiveFormat::Tar => 0,
+            ArchiveFormat::TarGz | ArchiveFormat::Zip | ArchiveFormat::TarXz => 9,
+            ArchiveFormat::TarZst => 22,
+        }
+    }
+}
+
+/// Behaviour switches for [`Archive`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ArchiveOptions {
+    /// Compression level; `None` for [`ArchiveFormat::default_level`].
+    pub level: Option<u32>,
+    /// Compression threads for xz and zstd; `None` for one per core. The output does not
+    /// depend on it.
+    pub threads: Option<NonZeroUsize>,
+    /// Digests computed over the archive while it is written.
+    pub algorithms: Vec<Algorithm>,
+}
+
+impl Default for ArchiveOptions {
+    fn default() -> Self {
+        ArchiveOptions {
+            level: None,
+            threads: None,
+            algorithms: vec![Algorithm::Sha256],
+        }
+    }
+}
+
+impl ArchiveOptions {
+    /// Sets the compression level.
+    #[must_use]
+    pub fn level(mut self, level: u32) -> Self {
+        self.level = Some(level);
+        self
+    }
+
+    /// Sets the number of compression threads.
+    #[must_use]
+    pub fn threads(mut self, threads: NonZeroUsize) -> Self {
+        self.threads = Some(threads);
+        self
+    }
+
+    /// Sets the digests to compute.
+    #[must_use]
+    pub fn algorithms(mut self, algorithms: &[Algorithm]) -> Self {
+        self.algorithms = algorithms.to_vec();
+        self
+    }
+
+    fn thread_count(&self) -> u32 {
+        let n = self
+            .threads
+            .map(NonZeroUsize::get)
+            .or_else(|| {
+                std::thread::available_parallelism()
+                    .ok()
+                    .map(NonZeroUsize::get)
+            })
+            .unwrap_or(1);
+        u32::try_from(n).unwrap_or(u32::MAX)
+    }
+}
+
+/// An archive of a [`FileTree`], ready to be written.
+///
+/// See the crate documentation for an example.
+#[derive(Clone, Debug)]
+pub struct Archive<'a> {
+    format: ArchiveFormat,
+    tree: &'a FileTree,
+    date: SourceDate,
+    prefix: Option<RelPath>,
+    options: ArchiveOptions,
+}
+
+impl<'a> Archive<'a> {
+    /// An archive of `tree` in `format`, every mtime set to `date`.
+    pub fn new(format: ArchiveFormat, tree: &'a FileTree, date: SourceDate) -> Archive<'a> {
+        Archive {
+            format,
+            tree,
+            date,
+            prefix: None,
+            options: ArchiveOptions::default(),
+        }
+    }
+
+    /// Puts every entry under one top-level directory (`name-version-target`).
+    pub fn top_level_dir(mut self, dir: impl AsRef<str>) -> Result<Archive<'a>, ArchiveError> {
+        self.prefix = Some(RelPath::new(dir)?);
+        Ok(self)
+    }
+
+    /// Sets the options.
+    #[must_use]
+    pub fn options(mut self, options: ArchiveOptions) -> Archive<'a> {
+        self.options = options;
+        self
+    }
+
+    /// The format.
+    pub fn format(&self) -> ArchiveFormat {
+        self.format
+    }
+
+    /// Writes the archive to `out`, returning the size and digests of the bytes written.
+    pub fn write_to(&self, out: impl Write) -> Result<Written, ArchiveError> {
+        let level = self.options.level.unwrap_or(self.format.default_level());
+        if level > self.format.max_level() {
+            return Err(ArchiveError::Level {
+                format: self.format,
+                level,
+                max: self.format.max_level(),
+            });
+        }
+        let prefixed;
+        let tree = match &self.prefix {
+            Some(p) => {
+                prefixed = self.tree.with_prefix(p);
+                &prefixed
+            }
+            None => self.tree,
+        };
+        let hashing = consign_core::HashingWriter::new(out, &self.options.algorithms);
+        let hashing = match self.format {
+            ArchiveFormat::Zip => zipfile::write(tree, self.date, level, hashing)?,
+            tar_format => {
+                let sink = compress::Compressor::new(
+                    tar_format,
+                    level,
+                    self.options.thread_count(),
+                    hashing,
+                )?;
+                tarball::write(tree, self.date, sink)?.finish()?
+            }
+        };
+        let (mut out, written) = hashing.finish();
+        out.flush()
+            .map_err(|source| ArchiveError::Output { source })?;
+        Ok(written)
+    }
+
+    /// Writes the archive to `path` atomically: the file appears only when complete.
+    pub fn write_to_path(&self, path: impl AsRef<Path>) -> Result<Written, ArchiveError> {
+        let mut file = AtomicFile::create(path.as_ref())?;
+        let written = self.write_to(&mut file)?;
+        file.commit()?;
+        Ok(written)
+    }
+}
+
+/// The conventional archive stem for a release: `name-version-target`.
+///
+/// ```
+/// use consign_core::PackageMeta;
+/// let meta = PackageMeta::new("app", "1.2.3")?;
+/// let stem = consign_package::archive::release_stem(&meta, &"aarch64-apple-darwin".parse()?);
+/// assert_eq!(stem, "app-1.2.3-aarch64-apple-darwin");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn release_stem(meta: &PackageMeta, platform: &Platform) -> String {
+    format!("{}-{}-{}", meta.name, meta.version, platform.rust_target())
+}
+
+/// An archive that could not be written.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ArchiveError {
+    /// A file of the tree could not be read, or changed while it was archived.
+    #[error("cannot archive {path}: {source}")]
+    Entry {
+        /// The entry.
+        path: RelPath,
+        /// The I/O error.
+        #[source]
+        source: io::Error,
+    },
+    /// An owner name that the format cannot hold.
+    #[error("cannot archive {path}: owner name {name:?} is longer than 31 bytes")]
+    OwnerName {
+        /// The entry.
+        path: RelPath,
+        /// The name.
+        name: String,
+    },
+    /// A compression level out of range.
+    #[error("compression level {level} is out of range for {format:?} (0..={max})")]
+    Level {
+        /// The format.
+        format: ArchiveFormat,
+        /// The level asked for.
+        level: u32,
+        /// The highest level.
+        max: u32,
+    },
+    /// Writing the output failed.
+    #[error("cannot write the archive: {source}")]
+    Output {
+        /// The I/O error.
+        #[source]
+        source: io::Error,
+    },
+    /// The zip library refused an entry.
+    #[error("cannot write zip entry {path}: {source}")]
+    Zip {
+        /// The entry.
+        path: String,
+        /// The zip error.
+        #[source]
+        source: zip::result::ZipError,
+    },
+    /// See [`TreeError`].
+    #[error(transparent)]
+    Tree(#[from] TreeError),
+    /// See [`IoError`].
+    #[error(transparent)]
+    Io(#[from] IoError),
+}

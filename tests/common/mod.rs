@@ -1,0 +1,42 @@
+//! Helpers shared by the integration tests: finding the real tools and running them.
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// Fails the test, naming the Debian package to install, when `tool` is not on PATH.
+pub fn require_tool(tool: &str, debian_package: &str) {
+    let found = std::env::var_os("PATH")
+        .map(|paths| std::env::split_paths(&paths).any(|d| d.join(tool).is_file()))
+        .unwrap_or(false);
+    assert!(
+        found,
+        "`{tool}` is not installed: run `apt-get install {debian_package}` (or scripts/test, which installs it)"
+    );
+}
+
+/// Runs `cmd`, returning its output; panics with the command line when it cannot start.
+pub fn run(cmd: &mut Command) -> Output {
+    cmd.output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
+}
+
+/// Runs `cmd` and requires exit status 0; returns stdout as text.
+pub fn run_ok(cmd: &mut Command) -> String {
+    let out = run(cmd);
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed with {}\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A command running in `dir`.
+pub fn cmd_in(dir: &Path, program: &str) -> Command {
+    let mut c = Command::new(program);
+    c.current_dir(dir);
+    c
+}
