@@ -1,1 +1,196 @@
-fn main() {}
+//! The main job: a complete, reproducible release of `consign-sums` (this workspace's
+//! checksum tool, `examples/consign-sums.rs`) into `dist/`.
+//!
+//! `cargo run --release --example release -- --help` lists the options (see [`USAGE`]).
+//!
+//! It writes `NAME-VERSION-TARGET.{tar.gz,tar.xz,tar.zst,zip}` (each with a top-level
+//! directory holding the program, README and licenses), `SHA256SUMS`, `SHA512SUMS` and
+//! `release.json`, every file atomically, every byte a function of the inputs and the source
+//! date. Digests are computed while each archive is written; nothing is read back.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+use consign::core::{
+    Algorithm, Artifact, ArtifactKind, Entry, FileTree, PackageMeta, Platform, ReleaseManifest,
+    SourceDate, Style, write_atomic,
+};
+use consign::package::archive::release_stem;
+use consign::package::{Archive, ArchiveFormat, ArchiveOptions};
+
+type Error = Box<dyn std::error::Error>;
+
+/// Command-line help.
+const USAGE: &str = "\
+usage: cargo run --release --example release [-- OPTIONS]
+
+  --binary PATH       ship this executable instead of building consign-sums
+  --target TRIPLE     the platform the binary is for (default: this host)
+  --name NAME         release name (default: consign-sums)
+  --version VERSION   release version (default: the workspace version)
+  --out DIR           output directory (default: dist)
+  --source-date SECS  source date (default: $SOURCE_DATE_EPOCH, else the HEAD commit time)
+";
+
+const ALGORITHMS: [Algorithm; 2] = [Algorithm::Sha256, Algorithm::Sha512];
+const FORMATS: [ArchiveFormat; 4] = [
+    ArchiveFormat::TarGz,
+    ArchiveFormat::TarXz,
+    ArchiveFormat::TarZst,
+    ArchiveFormat::Zip,
+];
+
+#[derive(Default)]
+struct Args {
+    binary: Option<PathBuf>,
+    target: Option<String>,
+    name: Option<String>,
+    version: Option<String>,
+    out: Option<PathBuf>,
+    source_date: Option<String>,
+}
+
+fn parse_args() -> Result<Args, Error> {
+    let mut args = Args::default();
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        if flag == "--help" || flag == "-h" {
+            print!("{USAGE}");
+            std::process::exit(0);
+        }
+        let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
+        match flag.as_str() {
+            "--binary" => args.binary = Some(value.into()),
+            "--target" => args.target = Some(value),
+            "--name" => args.name = Some(value),
+            "--version" => args.version = Some(value),
+            "--out" => args.out = Some(value.into()),
+            "--source-date" => args.source_date = Some(value),
+            other => return Err(format!("unknown option {other} (see --help)").into()),
+        }
+    }
+    Ok(args)
+}
+
+fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `--source-date`, else `SOURCE_DATE_EPOCH`, else the commit time of the checked-out HEAD.
+fn source_date(flag: Option<&str>) -> Result<SourceDate, Error> {
+    if let Some(v) = flag {
+        return Ok(v.parse()?);
+    }
+    if let Some(d) = SourceDate::from_env()? {
+        return Ok(d);
+    }
+    SourceDate::from_git(workspace_root(), "HEAD").map_err(|e| {
+        format!(
+            "{e}; set SOURCE_DATE_EPOCH or pass --source-date to release outside a git checkout"
+        )
+        .into()
+    })
+}
+
+/// Builds `consign-sums` with the release profile and returns its path.
+fn build_program() -> Result<PathBuf, Error> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = Command::new(cargo)
+        .args([
+            "build",
+            "--release",
+            "--example",
+            "consign-sums",
+            "--manifest-path",
+        ])
+        .arg(workspace_root().join("Cargo.toml"))
+        .status()
+        .map_err(|e| format!("cannot run cargo to build consign-sums: {e}"))?;
+    if !status.success() {
+        return Err(format!("cargo build of consign-sums failed ({status})").into());
+    }
+    let target_dir = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"));
+    Ok(target_dir.join("release/examples/consign-sums"))
+}
+
+/// The archive contents: the program, the README and the licenses.
+fn staging_tree(program: &Path, name: &str) -> Result<FileTree, Error> {
+    let mut tree = FileTree::new();
+    tree.insert(name, Entry::file(program)?.mode(0o755))?;
+    for doc in ["README.md", "LICENSE-MIT", "LICENSE-APACHE"] {
+        tree.insert(doc, Entry::file(workspace_root().join(doc))?.mode(0o644))?;
+    }
+    Ok(tree)
+}
+
+fn run() -> Result<(), Error> {
+    let args = parse_args()?;
+    let date = source_date(args.source_date.as_deref())?;
+    let platform: Platform = match &args.target {
+        Some(t) => t.parse()?,
+        None => Platform::host()?,
+    };
+    let mut meta =
+        PackageMeta::from_manifest(workspace_root().join("Cargo.toml"), Some("consign"))?;
+    meta.name = args.name.unwrap_or_else(|| "consign-sums".into());
+    if let Some(v) = args.version {
+        meta.version = v;
+    }
+    let meta = PackageMeta::new(meta.name.clone(), meta.version.clone()).map(|_| meta)?;
+    let program = match args.binary {
+        Some(p) => p,
+        None => build_program()?,
+    };
+    let out = args.out.unwrap_or_else(|| PathBuf::from("dist"));
+    std::fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+
+    let tree = staging_tree(&program, &meta.name)?;
+    let stem = release_stem(&meta, &platform);
+    let mut manifest = ReleaseManifest::new(&meta.name, &meta.version, date);
+    for format in FORMATS {
+        let file_name = format!("{stem}.{}", format.extension());
+        let written = Archive::new(format, &tree, date)
+            .top_level_dir(&stem)?
+            .options(ArchiveOptions::default().algorithms(&ALGORITHMS))
+            .write_to_path(out.join(&file_name))?;
+        println!(
+            "{file_name}: {} bytes, {}",
+            written.size,
+            written.sha256().ok_or("no sha256")?
+        );
+        manifest.add(
+            Artifact::new(&file_name, ArtifactKind::Archive, &written)?.with_platform(platform),
+        )?;
+    }
+
+    for algorithm in ALGORITHMS {
+        let sums = manifest.checksums(algorithm)?;
+        let text = sums.to_text(Style::Gnu);
+        let file_name = algorithm.sums_file_name();
+        write_atomic(out.join(file_name), text.as_bytes())?;
+        let written = consign::core::hash_reader(text.as_bytes(), &ALGORITHMS)?;
+        manifest.add(Artifact::new(file_name, ArtifactKind::Checksums, &written)?)?;
+        println!("{file_name}: {} entries", sums.len());
+    }
+
+    write_atomic(out.join("release.json"), manifest.to_json().as_bytes())?;
+    println!(
+        "release.json: {} {} for {platform} (source date {date}) in {}",
+        meta.name,
+        meta.version,
+        out.display()
+    );
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("release: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

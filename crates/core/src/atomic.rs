@@ -50,9 +50,16 @@ impl AtomicFile {
             })?
             .to_string_lossy()
             .into_owned();
-        let tmp = tempfile::Builder::new()
-            .prefix(&format!(".{name}."))
-            .suffix(".partial")
+        let prefix = format!(".{name}.");
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(&prefix).suffix(".partial");
+        #[cfg(unix)]
+        {
+            // An ordinary output file (0644 less the umask), not the 0600 of a temporary file.
+            use std::os::unix::fs::PermissionsExt;
+            builder.permissions(std::fs::Permissions::from_mode(0o644));
+        }
+        let tmp = builder
             .tempfile_in(&dir)
             .map_err(|e| IoError::new("create a temporary file in", &dir, e))?;
         Ok(AtomicFile {
@@ -133,6 +140,17 @@ mod tests {
         write_atomic(&target, b"x").unwrap();
         write_atomic(&target, b"yz").unwrap();
         assert_eq!(std::fs::read(&target).unwrap(), b"yz");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&target).unwrap().permissions().mode();
+            assert_eq!(mode & 0o600, 0o600);
+            assert_ne!(
+                mode & 0o044,
+                0,
+                "output readable by others unless the umask says no"
+            );
+        }
         assert!(AtomicFile::create(dir.path().join("no/such/dir/f")).is_err());
     }
 }

@@ -1,0 +1,206 @@
+//! The main job (`examples/release.rs`), run end to end and checked with the real tools.
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{require_tool, run, run_ok};
+use consign::core::{Algorithm, ArtifactKind, ChecksumFile, ReleaseManifest, hash_file};
+
+const DATE: &str = "1700000000";
+
+/// Builds the two examples (debug profile) and returns the directory holding them.
+fn examples_dir() -> PathBuf {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
+    run_ok(
+        Command::new(env!("CARGO"))
+            .args([
+                "build",
+                "--quiet",
+                "--example",
+                "release",
+                "--example",
+                "consign-sums",
+                "--manifest-path",
+            ])
+            .arg(&manifest),
+    );
+    let exe = std::env::current_exe().unwrap();
+    // target/<profile>/deps/release-<hash> -> target/<profile>/examples
+    exe.parent().unwrap().parent().unwrap().join("examples")
+}
+
+fn release(examples: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
+    run(Command::new(examples.join("release"))
+        .arg("--binary")
+        .arg(examples.join("consign-sums"))
+        .arg("--out")
+        .arg(out)
+        .args(extra)
+        .env("SOURCE_DATE_EPOCH", DATE))
+}
+
+#[test]
+fn main_job_writes_a_verifiable_reproducible_release() {
+    require_tool("sha256sum", "coreutils");
+    require_tool("sha512sum", "coreutils");
+    require_tool("tar", "tar");
+    require_tool("unzip", "unzip");
+    let examples = examples_dir();
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    for out in [a.path(), b.path()] {
+        let o = release(&examples, out, &[]);
+        assert!(
+            o.status.success(),
+            "release failed: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+
+    // Reproducible: byte-identical directories.
+    let names = |d: &Path| {
+        let mut v: Vec<String> = fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(names(a.path()), names(b.path()));
+    for n in names(a.path()) {
+        assert_eq!(
+            fs::read(a.path().join(&n)).unwrap(),
+            fs::read(b.path().join(&n)).unwrap(),
+            "{n} differs between two runs"
+        );
+    }
+
+    // Checksum files accepted by coreutils, covering every archive.
+    let dist = a.path();
+    for tool in ["sha256sum", "sha512sum"] {
+        let out = run_ok(
+            Command::new(tool)
+                .args(["-c", "--strict"])
+                .arg(if tool == "sha256sum" {
+                    "SHA256SUMS"
+                } else {
+                    "SHA512SUMS"
+                })
+                .current_dir(dist),
+        );
+        assert_eq!(out.lines().count(), 4, "{out}");
+        assert!(out.lines().all(|l| l.ends_with(": OK")), "{out}");
+    }
+
+    // release.json lists every file with the right size and digests.
+    let manifest =
+        ReleaseManifest::from_json(&fs::read_to_string(dist.join("release.json")).unwrap())
+            .unwrap();
+    assert_eq!(manifest.name, "consign-sums");
+    assert_eq!(manifest.version, env!("CARGO_PKG_VERSION"));
+    assert_eq!(manifest.source_date_epoch.unix().to_string(), DATE);
+    let listed: Vec<&str> = manifest.artifacts().map(|a| a.name.as_str()).collect();
+    let mut on_disk = names(dist);
+    on_disk.retain(|n| n != "release.json");
+    assert_eq!(listed, on_disk);
+    for art in manifest.artifacts() {
+        let w = hash_file(
+            dist.join(&art.name),
+            &[Algorithm::Sha256, Algorithm::Sha512],
+        )
+        .unwrap();
+        assert_eq!(w, art.written(), "{}", art.name);
+        if art.kind == ArtifactKind::Archive {
+            assert!(art.platform.is_some(), "{} has no platform", art.name);
+        }
+    }
+    let sums = ChecksumFile::parse(
+        &fs::read_to_string(dist.join("SHA256SUMS")).unwrap(),
+        Algorithm::Sha256,
+    )
+    .unwrap();
+    assert!(sums.verify_dir(dist, consign::core::Jobs::All).is_ok());
+
+    // The shipped program runs from each archive and does its job.
+    let host = consign::core::Platform::host().unwrap();
+    let stem = format!("consign-sums-{}-{host}", env!("CARGO_PKG_VERSION"));
+    for (ext, cmd) in [
+        ("tar.gz", "tar"),
+        ("tar.xz", "tar"),
+        ("tar.zst", "tar"),
+        ("zip", "unzip"),
+    ] {
+        let x = tempfile::tempdir().unwrap();
+        let file = dist.join(format!("{stem}.{ext}"));
+        if cmd == "tar" {
+            run_ok(
+                Command::new("tar")
+                    .arg("-xf")
+                    .arg(&file)
+                    .arg("-C")
+                    .arg(x.path()),
+            );
+        } else {
+            run_ok(
+                Command::new("unzip")
+                    .arg("-q")
+                    .arg(&file)
+                    .arg("-d")
+                    .arg(x.path()),
+            );
+        }
+        let bin = x.path().join(&stem).join("consign-sums");
+        for doc in ["README.md", "LICENSE-MIT", "LICENSE-APACHE"] {
+            assert!(
+                x.path().join(&stem).join(doc).is_file(),
+                "{ext}: {doc} missing"
+            );
+        }
+        let line = run_ok(
+            Command::new(&bin)
+                .arg("LICENSE-MIT")
+                .current_dir(x.path().join(&stem)),
+        );
+        let expect = run_ok(
+            Command::new("sha256sum")
+                .arg("LICENSE-MIT")
+                .current_dir(x.path().join(&stem)),
+        );
+        assert_eq!(
+            line, expect,
+            "{ext}: the shipped program disagrees with sha256sum"
+        );
+    }
+}
+
+#[test]
+fn main_job_refuses_bad_input_and_leaves_nothing_complete_looking() {
+    let examples = examples_dir();
+    let out = tempfile::tempdir().unwrap();
+    let o = release(
+        &examples,
+        out.path(),
+        &["--target", "sparc-unknown-linux-gnu"],
+    );
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("sparc-unknown-linux-gnu"));
+    let o = release(&examples, out.path(), &["--version", "1 0"]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("version"));
+    let o = run(Command::new(examples.join("release"))
+        .args(["--binary", "/nonexistent/prog", "--out"])
+        .arg(out.path())
+        .env("SOURCE_DATE_EPOCH", DATE));
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("/nonexistent/prog"));
+    let o = release(&examples, out.path(), &["--source-date", "yesterday"]);
+    assert!(!o.status.success());
+    assert_eq!(
+        fs::read_dir(out.path()).unwrap().count(),
+        0,
+        "files left after failures"
+    );
+}
