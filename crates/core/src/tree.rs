@@ -485,8 +485,9 @@ impl FileTree {
     }
 
     /// Adds the contents of the directory `src` on disk under `dest` (`""` or `"."` for the
-    /// root), recursively: files (streamed later), directories and symlinks (targets as read).
-    /// Other file types (sockets, devices) are refused.
+    /// root), recursively: files (streamed later; mode 0755 or 0644 as for [`Entry::file`]),
+    /// directories (0755) and symlinks (targets as read). Other file types (sockets, devices)
+    /// are refused.
     pub fn insert_dir_all(
         &mut self,
         dest: impl AsRef<str>,
@@ -541,12 +542,8 @@ impl FileTree {
                 })?;
                 self.insert_at(rel, Entry::symlink(target))?;
             } else if ft.is_dir() {
-                let md = fs::metadata(&path).map_err(|source| TreeError::Unreadable {
-                    path: path.clone(),
-                    source,
-                })?;
-                let mode = if executable(&md) { 0o755 } else { 0o700 };
-                self.insert_at(rel.clone(), Entry::dir().mode(mode))?;
+                // Directories get 0755 whatever the umask made of them on disk.
+                self.insert_at(rel.clone(), Entry::dir())?;
                 self.walk(Some(&rel), &path)?;
             } else if ft.is_file() {
                 self.insert_at(rel, Entry::file(path)?)?;
