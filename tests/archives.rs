@@ -290,17 +290,24 @@ fn every_format_is_reproducible_whatever_the_thread_count() {
     }
 }
 
+/// A tree holding one sparse file of `size` zero bytes (no disk space used).
+fn sparse_tree(dir: &Path, name: &str, size: u64) -> FileTree {
+    let sparse = dir.join(name);
+    let f = fs::File::create(&sparse).expect("create sparse file");
+    f.set_len(size).expect("extend sparse file");
+    let mut tree = FileTree::new();
+    tree.insert(name, Entry::file(&sparse).expect("stat sparse file"))
+        .expect("valid name");
+    tree
+}
+
 #[test]
 fn files_past_8_gib_use_big_size_fields() {
     require_tool("tar", "tar");
     require_tool("bsdtar", "libarchive-tools");
     let dir = tempfile::tempdir().unwrap();
-    let sparse = dir.path().join("sparse.img");
     let size: u64 = (8 << 30) + 12_345;
-    fs::File::create(&sparse).unwrap().set_len(size).unwrap();
-    let mut tree = FileTree::new();
-    tree.insert("disk.img", Entry::file(&sparse).unwrap())
-        .unwrap();
+    let tree = sparse_tree(dir.path(), "disk.img", size);
     let archive = Archive::new(ArchiveFormat::Tar, &tree, SourceDate::from_unix(DATE))
         .options(ArchiveOptions::default().algorithms(&[]));
     for tool in ["tar", "bsdtar"] {
@@ -331,12 +338,8 @@ fn files_past_8_gib_use_big_size_fields() {
 fn zip_past_4_gib_uses_zip64() {
     require_tool("unzip", "unzip");
     let dir = tempfile::tempdir().unwrap();
-    let sparse = dir.path().join("zeros.img");
     let size: u64 = (4 << 30) + 4_321;
-    fs::File::create(&sparse).unwrap().set_len(size).unwrap();
-    let mut tree = FileTree::new();
-    tree.insert("zeros.img", Entry::file(&sparse).unwrap())
-        .unwrap();
+    let tree = sparse_tree(dir.path(), "zeros.img", size);
     let zip = dir.path().join("big.zip");
     Archive::new(ArchiveFormat::Zip, &tree, SourceDate::from_unix(DATE))
         .options(ArchiveOptions::default().level(1).algorithms(&[]))

@@ -223,25 +223,27 @@ impl Platform {
 
     /// Parses a Debian architecture (`amd64`, `arm64`, `armhf`, …) as a Linux/glibc platform.
     pub fn from_debian_arch(name: &str) -> Result<Platform, PlatformError> {
-        let r = ARCHES
-            .iter()
-            .find(|r| r.2 == name)
-            .ok_or_else(|| PlatformError::Unknown {
-                kind: "Debian architecture",
-                name: name.to_owned(),
-            })?;
-        Platform::new(Os::Linux, r.0, Some(Libc::Gnu))
+        Platform::linux_from(name, "Debian architecture", |r| r.2)
     }
 
     /// Parses an RPM architecture (`x86_64`, `aarch64`, `armv7hl`, …) as a Linux/glibc platform.
     pub fn from_rpm_arch(name: &str) -> Result<Platform, PlatformError> {
-        let r = ARCHES
-            .iter()
-            .find(|r| r.3 == name)
-            .ok_or_else(|| PlatformError::Unknown {
-                kind: "RPM architecture",
-                name: name.to_owned(),
-            })?;
+        Platform::linux_from(name, "RPM architecture", |r| r.3)
+    }
+
+    fn linux_from(
+        name: &str,
+        kind: &'static str,
+        column: fn(&ArchRow) -> &'static str,
+    ) -> Result<Platform, PlatformError> {
+        let r =
+            ARCHES
+                .iter()
+                .find(|r| column(r) == name)
+                .ok_or_else(|| PlatformError::Unknown {
+                    kind,
+                    name: name.to_owned(),
+                })?;
         Platform::new(Os::Linux, r.0, Some(Libc::Gnu))
     }
 
