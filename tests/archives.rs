@@ -1,5 +1,8 @@
 //! Archives read back by the reference tools: GNU tar, bsdtar (libarchive), unzip and zipinfo.
 
+// Test code: an unwrap that fails is a failing test.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use std::fs;

@@ -1,5 +1,8 @@
 //! The main job (`examples/release.rs`), run end to end and checked with the real tools.
 
+// Test code: an unwrap that fails is a failing test.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use std::fs;
@@ -27,9 +30,12 @@ fn examples_dir() -> PathBuf {
             ])
             .arg(&manifest),
     );
-    let exe = std::env::current_exe().unwrap();
+    let exe = std::env::current_exe().expect("path of the test binary");
     // target/<profile>/deps/release-<hash> -> target/<profile>/examples
-    exe.parent().unwrap().parent().unwrap().join("examples")
+    exe.ancestors()
+        .nth(2)
+        .expect("test binary lives in target/<profile>/deps")
+        .join("examples")
 }
 
 fn release(examples: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
@@ -203,4 +209,60 @@ fn main_job_refuses_bad_input_and_leaves_nothing_complete_looking() {
         0,
         "files left after failures"
     );
+}
+
+#[test]
+fn an_interrupted_release_leaves_no_complete_looking_file() {
+    let examples = examples_dir();
+    let work = tempfile::tempdir().unwrap();
+    // A large (sparse) program, so the job is still writing its first archive when killed.
+    let big = work.path().join("big-program");
+    fs::File::create(&big).unwrap().set_len(6 << 30).unwrap();
+    let out = work.path().join("dist");
+    let mut child = Command::new(examples.join("release"))
+        .arg("--binary")
+        .arg(&big)
+        .arg("--out")
+        .arg(&out)
+        .env("SOURCE_DATE_EPOCH", DATE)
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let partial = loop {
+        let names: Vec<String> = fs::read_dir(&out)
+            .map(|d| {
+                d.map(|e| e.unwrap().file_name().into_string().unwrap())
+                    .collect()
+            })
+            .unwrap_or_default();
+        if let Some(p) = names.iter().find(|n| n.ends_with(".partial")) {
+            break p.clone();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no archive started: {names:?}"
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "release ended before it could be interrupted"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let names: Vec<String> = fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert!(
+        partial.starts_with('.'),
+        "temporary file {partial} is not hidden"
+    );
+    for n in &names {
+        assert!(
+            n.starts_with('.') && n.ends_with(".partial"),
+            "complete-looking file {n} after an interrupted run: {names:?}"
+        );
+    }
 }

@@ -35,6 +35,44 @@ pub struct ChecksumEntry {
     pub binary: bool,
 }
 
+impl ChecksumEntry {
+    /// An entry for `name` (text mode).
+    pub fn new(name: impl Into<String>, digest: Digest) -> ChecksumEntry {
+        ChecksumEntry {
+            name: name.into(),
+            digest,
+            binary: false,
+        }
+    }
+
+    /// The entry as one line of a checksum file in `style`, newline included; names with a
+    /// backslash, newline or carriage return are escaped as coreutils does.
+    ///
+    /// ```
+    /// use consign_core::{Algorithm, ChecksumEntry, Digest, Style};
+    /// let e = ChecksumEntry::new("a\\b", Digest::of(Algorithm::Sha256, b""));
+    /// assert_eq!(
+    ///     e.to_line(Style::Bsd),
+    ///     "\\SHA256 (a\\\\b) = e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\n"
+    /// );
+    /// ```
+    pub fn to_line(&self, style: Style) -> String {
+        let (escaped, name) = escape(&self.name);
+        let prefix = if escaped { "\\" } else { "" };
+        let hex = self.digest.hex();
+        match style {
+            Style::Gnu => {
+                let mark = if self.binary { '*' } else { ' ' };
+                format!("{prefix}{hex} {mark}{name}\n")
+            }
+            Style::Bsd => {
+                let tag = self.digest.algorithm().bsd_tag();
+                format!("{prefix}{tag} ({name}) = {hex}\n")
+            }
+        }
+    }
+}
+
 /// A checksum file for one algorithm: entries keyed and sorted by name.
 ///
 /// ```
@@ -157,22 +195,7 @@ impl ChecksumFile {
 
     /// The entries as text in `style`.
     pub fn to_text(&self, style: Style) -> String {
-        let mut s = String::new();
-        for e in self.entries.values() {
-            let (escaped, name) = escape(&e.name);
-            let prefix = if escaped { "\\" } else { "" };
-            match style {
-                Style::Gnu => {
-                    let mark = if e.binary { '*' } else { ' ' };
-                    s.push_str(&format!("{prefix}{} {mark}{name}\n", e.digest.hex()));
-                }
-                Style::Bsd => {
-                    let tag = self.algorithm.bsd_tag();
-                    s.push_str(&format!("{prefix}{tag} ({name}) = {}\n", e.digest.hex()));
-                }
-            }
-        }
-        s
+        self.entries.values().map(|e| e.to_line(style)).collect()
     }
 
     /// Adds every entry of `other`; refuses (and leaves `self` unchanged) when an entry names
