@@ -9,34 +9,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{require_tool, run, run_ok};
+use common::{examples_dir, require_tool, run, run_ok};
 use consign::core::{Algorithm, ArtifactKind, ChecksumFile, ReleaseManifest, hash_file};
 
 const DATE: &str = "1700000000";
-
-/// Builds the two examples (debug profile) and returns the directory holding them.
-fn examples_dir() -> PathBuf {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
-    run_ok(
-        Command::new(env!("CARGO"))
-            .args([
-                "build",
-                "--quiet",
-                "--example",
-                "release",
-                "--example",
-                "consign-sums",
-                "--manifest-path",
-            ])
-            .arg(&manifest),
-    );
-    let exe = std::env::current_exe().expect("path of the test binary");
-    // target/<profile>/deps/release-<hash> -> target/<profile>/examples
-    exe.ancestors()
-        .nth(2)
-        .expect("test binary lives in target/<profile>/deps")
-        .join("examples")
-}
 
 fn release(examples: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
     run(Command::new(examples.join("release"))

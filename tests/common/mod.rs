@@ -1,7 +1,7 @@
 //! Helpers shared by the integration tests: finding the real tools and running them.
 #![allow(dead_code)]
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// Fails the test, naming the Debian package to install, when `tool` is not on PATH.
@@ -39,4 +39,28 @@ pub fn cmd_in(dir: &Path, program: &str) -> Command {
     let mut c = Command::new(program);
     c.current_dir(dir);
     c
+}
+
+/// Builds the two examples (debug profile) and returns the directory holding them.
+pub fn examples_dir() -> PathBuf {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
+    run_ok(
+        Command::new(env!("CARGO"))
+            .args([
+                "build",
+                "--quiet",
+                "--example",
+                "release",
+                "--example",
+                "consign-sums",
+                "--manifest-path",
+            ])
+            .arg(&manifest),
+    );
+    let exe = std::env::current_exe().expect("path of the test binary");
+    // target/<profile>/deps/release-<hash> -> target/<profile>/examples
+    exe.ancestors()
+        .nth(2)
+        .expect("test binary lives in target/<profile>/deps")
+        .join("examples")
 }

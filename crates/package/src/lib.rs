@@ -6,6 +6,7 @@
 //! what it wrote, so checksums and signatures never need a second read.
 //!
 //! - [`archive`]: [`Archive`] writes `.tar`, `.tar.gz`, `.tar.xz`, `.tar.zst` and `.zip`.
+//! - [`compress`]: the [`Codec`] and [`Compression`] every writer shares.
 //!
 //! ```
 //! use consign_core::{Entry, FileTree, SourceDate};
@@ -28,5 +29,7 @@
 #![deny(missing_docs)]
 
 pub mod archive;
+pub mod compress;
 
 pub use archive::{Archive, ArchiveError, ArchiveFormat, ArchiveOptions};
+pub use compress::{Codec, Compression};

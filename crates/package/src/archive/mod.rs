@@ -11,7 +11,6 @@
 //! File data is streamed from disk through one bounded buffer, and the compressed output is
 //! hashed as it is written.
 
-mod compress;
 mod tarball;
 mod zipfile;
 
@@ -19,6 +18,7 @@ use std::io::{self, Write};
 use std::num::NonZeroUsize;
 use std::path::Path;
 
+use crate::compress::{Codec, Compression};
 use consign_core::{
     Algorithm, AtomicFile, FileTree, IoError, PackageMeta, Platform, RelPath, SourceDate,
     TreeError, Written,
@@ -89,6 +89,17 @@ impl ArchiveFormat {
         }
     }
 
+    /// The codec of a tar format ([`Codec::None`] for plain tar and for zip, whose entries
+    /// are deflated one by one).
+    pub fn codec(self) -> Codec {
+        match self {
+            ArchiveFormat::TarGz => Codec::Gzip,
+            ArchiveFormat::TarXz => Codec::Xz,
+            ArchiveFormat::TarZst => Codec::Zstd,
+            ArchiveFormat::Tar | ArchiveFormat::Zip => Codec::None,
+        }
+    }
+
     /// The highest level the format accepts.
     pub fn max_level(self) -> u32 {
         match self {
@@ -143,19 +154,6 @@ impl ArchiveOptions {
         self.algorithms = algorithms.to_vec();
         self
     }
-
-    fn thread_count(&self) -> u32 {
-        let n = self
-            .threads
-            .map(NonZeroUsize::get)
-            .or_else(|| {
-                std::thread::available_parallelism()
-                    .ok()
-                    .map(NonZeroUsize::get)
-            })
-            .unwrap_or(1);
-        u32::try_from(n).unwrap_or(u32::MAX)
-    }
 }
 
 /// An archive of a [`FileTree`], ready to be written.
@@ -202,6 +200,7 @@ impl<'a> Archive<'a> {
 
     /// Writes the archive to `out`, returning the size and digests of the bytes written.
     pub fn write_to(&self, out: impl Write) -> Result<Written, ArchiveError> {
+        let output = |source| ArchiveError::Output { source };
         let level = self.options.level.unwrap_or(self.format.default_level());
         if level > self.format.max_level() {
             return Err(ArchiveError::Level {
@@ -222,18 +221,25 @@ impl<'a> Archive<'a> {
         let hashing = match self.format {
             ArchiveFormat::Zip => zipfile::write(tree, self.date, level, hashing)?,
             tar_format => {
-                let sink = compress::Compressor::new(
-                    tar_format,
-                    level,
-                    self.options.thread_count(),
-                    hashing,
-                )?;
-                tarball::write(tree, self.date, sink)?.finish()?
+                let mut compression =
+                    Compression::new(tar_format.codec())
+                        .level(level)
+                        .map_err(|e| ArchiveError::Level {
+                            format: self.format,
+                            level: e.level,
+                            max: e.max,
+                        })?;
+                if let Some(threads) = self.options.threads {
+                    compression = compression.threads(threads);
+                }
+                let sink = compression.writer(hashing).map_err(output)?;
+                tarball::write(tree, self.date, sink)?
+                    .finish()
+                    .map_err(output)?
             }
         };
         let (mut out, written) = hashing.finish();
-        out.flush()
-            .map_err(|source| ArchiveError::Output { source })?;
+        out.flush().map_err(output)?;
         Ok(written)
     }
 

@@ -1,0 +1,202 @@
+//! Stream compression shared by every writer: [`Codec`] and [`Compression`] choose it.
+//!
+//! Output is deterministic: gzip headers carry mtime 0 and OS "unknown"; xz and zstd always
+//! use their multithreaded encoders (with at least one worker), whose output does not depend
+//! on the thread count. Compressed streams are never flushed mid-stream.
+
+use std::io::{self, Write};
+use std::num::NonZeroUsize;
+
+use flate2::GzBuilder;
+use liblzma::stream::{Check, MtStreamBuilder};
+
+/// A compression codec.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Codec {
+    /// No compression.
+    None,
+    /// gzip (DEFLATE, zlib-rs).
+    Gzip,
+    /// xz (LZMA2, multithreaded).
+    Xz,
+    /// Zstandard (multithreaded).
+    Zstd,
+}
+
+impl Codec {
+    /// The file-name suffix, without a dot (`gz`, `xz`, `zst`; empty for [`Codec::None`]).
+    pub fn extension(self) -> &'static str {
+        match self {
+            Codec::None => "",
+            Codec::Gzip => "gz",
+            Codec::Xz => "xz",
+            Codec::Zstd => "zst",
+        }
+    }
+
+    /// The default level: gzip 9, xz 6, zstd 19.
+    pub fn default_level(self) -> u32 {
+        match self {
+            Codec::None => 0,
+            Codec::Gzip => 9,
+            Codec::Xz => 6,
+            Codec::Zstd => 19,
+        }
+    }
+
+    /// The highest level the codec accepts.
+    pub fn max_level(self) -> u32 {
+        match self {
+            Codec::None => 0,
+            Codec::Gzip | Codec::Xz => 9,
+            Codec::Zstd => 22,
+        }
+    }
+}
+
+/// A codec, a level and a thread count.
+///
+/// ```
+/// use consign_package::compress::{Codec, Compression};
+/// let c = Compression::new(Codec::Zstd).level(3)?;
+/// assert_eq!((c.codec(), c.get_level()), (Codec::Zstd, 3));
+/// assert!(Compression::new(Codec::Xz).level(10).is_err());
+/// # Ok::<(), consign_package::compress::LevelError>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Compression {
+    codec: Codec,
+    level: u32,
+    threads: Option<NonZeroUsize>,
+}
+
+/// A compression level out of range for its codec.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("compression level {level} is out of range for {codec:?} (0..={max})")]
+pub struct LevelError {
+    /// The codec.
+    pub codec: Codec,
+    /// The level asked for.
+    pub level: u32,
+    /// The highest level.
+    pub max: u32,
+}
+
+impl Compression {
+    /// `codec` at its default level, one thread per core.
+    pub fn new(codec: Codec) -> Compression {
+        Compression {
+            codec,
+            level: codec.default_level(),
+            threads: None,
+        }
+    }
+
+    /// Sets the level; an error when the codec does not have it.
+    pub fn level(mut self, level: u32) -> Result<Compression, LevelError> {
+        if level > self.codec.max_level() {
+            return Err(LevelError {
+                codec: self.codec,
+                level,
+                max: self.codec.max_level(),
+            });
+        }
+        self.level = level;
+        Ok(self)
+    }
+
+    /// Sets the number of compression threads (xz and zstd); the output does not depend on it.
+    pub fn threads(mut self, threads: NonZeroUsize) -> Compression {
+        self.threads = Some(threads);
+        self
+    }
+
+    /// The codec.
+    pub fn codec(&self) -> Codec {
+        self.codec
+    }
+
+    /// The level.
+    pub fn get_level(&self) -> u32 {
+        self.level
+    }
+
+    fn thread_count(&self) -> u32 {
+        let n = self
+            .threads
+            .or_else(|| std::thread::available_parallelism().ok())
+            .map_or(1, NonZeroUsize::get);
+        u32::try_from(n).unwrap_or(u32::MAX)
+    }
+
+    /// Starts compressing into `out`.
+    pub(crate) fn writer<W: Write>(&self, out: W) -> io::Result<Compressor<W>> {
+        Ok(match self.codec {
+            Codec::None => Compressor::Plain(out),
+            Codec::Gzip => Compressor::Gz(
+                // mtime 0, no name, OS "unknown": nothing from the host.
+                GzBuilder::new()
+                    .mtime(0)
+                    .operating_system(255)
+                    .write(out, flate2::Compression::new(self.level)),
+            ),
+            Codec::Xz => {
+                let stream = MtStreamBuilder::new()
+                    .preset(self.level)
+                    .threads(self.thread_count().max(1))
+                    .check(Check::Crc64)
+                    .encoder()
+                    .map_err(io::Error::other)?;
+                Compressor::Xz(liblzma::write::XzEncoder::new_stream(out, stream))
+            }
+            Codec::Zstd => {
+                let level = i32::try_from(self.level).unwrap_or(i32::MAX);
+                let mut enc = zstd::stream::write::Encoder::new(out, level)?;
+                enc.include_checksum(true)?;
+                enc.multithread(self.thread_count().max(1))?;
+                Compressor::Zst(enc)
+            }
+        })
+    }
+}
+
+/// A streaming compressor.
+pub(crate) enum Compressor<W: Write> {
+    Plain(W),
+    Gz(flate2::write::GzEncoder<W>),
+    Xz(liblzma::write::XzEncoder<W>),
+    Zst(zstd::stream::write::Encoder<'static, W>),
+}
+
+impl<W: Write> Compressor<W> {
+    /// Ends the compressed stream and returns the output writer.
+    pub(crate) fn finish(self) -> io::Result<W> {
+        match self {
+            Compressor::Plain(w) => Ok(w),
+            Compressor::Gz(e) => e.finish(),
+            Compressor::Xz(e) => e.finish(),
+            Compressor::Zst(e) => e.finish(),
+        }
+    }
+}
+
+impl<W: Write> Write for Compressor<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Compressor::Plain(w) => w.write(buf),
+            Compressor::Gz(e) => e.write(buf),
+            Compressor::Xz(e) => e.write(buf),
+            Compressor::Zst(e) => e.write(buf),
+        }
+    }
+
+    /// Compressed streams are only flushed by [`Compressor::finish`]: a mid-stream flush
+    /// would insert sync points whose position depends on buffering, not on the input.
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Compressor::Plain(w) => w.flush(),
+            _ => Ok(()),
+        }
+    }
+}
