@@ -341,6 +341,62 @@ pub fn hash_file(path: impl AsRef<Path>, algorithms: &[Algorithm]) -> Result<Wri
     hash_reader(file, algorithms).map_err(|e| IoError::new("read", path, e))
 }
 
+/// Hashes one file with two threads: one reads the next buffers while the other hashes, so
+/// reading costs no hashing time. Memory: a few buffers, whatever the file size.
+pub(crate) fn hash_file_pipelined(
+    path: &Path,
+    algorithms: &[Algorithm],
+) -> Result<Written, IoError> {
+    use std::sync::mpsc::sync_channel;
+    const BUFFERS: usize = 4;
+    let mut file = File::open(path).map_err(|e| IoError::new("open", path, e))?;
+    let (full_tx, full_rx) = sync_channel::<io::Result<(Vec<u8>, usize)>>(BUFFERS);
+    let (empty_tx, empty_rx) = sync_channel::<Vec<u8>>(BUFFERS);
+    for _ in 0..BUFFERS {
+        // Cannot fail: the channel has room for every buffer and its receiver is alive.
+        let _ = empty_tx.send(vec![0u8; BUF_SIZE]);
+    }
+    std::thread::scope(|s| {
+        s.spawn(move || {
+            while let Ok(mut buf) = empty_rx.recv() {
+                let r = loop {
+                    match file.read(&mut buf) {
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                        other => break other,
+                    }
+                };
+                let done = !matches!(r, Ok(n) if n > 0);
+                if full_tx.send(r.map(|n| (buf, n))).is_err() || done {
+                    break;
+                }
+            }
+        });
+        // Owns both channel ends it uses, so an early error return disconnects the reader.
+        hash_buffers(full_rx, empty_tx, algorithms).map_err(|(op, e)| IoError::new(op, path, e))
+    })
+}
+
+/// The hashing side of [`hash_file_pipelined`].
+fn hash_buffers(
+    full: std::sync::mpsc::Receiver<io::Result<(Vec<u8>, usize)>>,
+    empty: std::sync::mpsc::SyncSender<Vec<u8>>,
+    algorithms: &[Algorithm],
+) -> Result<Written, (&'static str, io::Error)> {
+    let mut hasher = MultiHasher::new(algorithms);
+    loop {
+        match full.recv() {
+            Ok(Ok((_, 0))) => return Ok(hasher.finish()),
+            Ok(Ok((buf, n))) => {
+                hasher.update(&buf[..n]);
+                // The reader may have stopped already; then the buffer is not needed.
+                let _ = empty.send(buf);
+            }
+            Ok(Err(e)) => return Err(("read", e)),
+            Err(_) => return Err(("read", io::Error::other("reading thread stopped"))),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -389,5 +445,22 @@ mod tests {
         let b = Digest::of(Algorithm::Sha256, b"b");
         assert!(Digests::new([a, b]).is_err());
         assert_eq!(Digests::new([a, a]).unwrap().iter().count(), 1);
+    }
+
+    #[test]
+    fn pipelined_file_hash_equals_the_sequential_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let algs = [Algorithm::Sha256, Algorithm::Blake3];
+        for len in [0, 1, BUF_SIZE - 1, BUF_SIZE, 9 * BUF_SIZE + 17] {
+            let p = dir.path().join(format!("f{len}"));
+            let data: Vec<u8> = (0..len).map(|i| (i * 7 % 256) as u8).collect();
+            std::fs::write(&p, &data).unwrap();
+            let piped = hash_file_pipelined(&p, &algs).unwrap();
+            assert_eq!(piped, hash_file(&p, &algs).unwrap(), "length {len}");
+            assert_eq!(piped.size, len as u64);
+            assert_eq!(piped.sha256(), Some(&Digest::of(Algorithm::Sha256, &data)));
+        }
+        let missing = hash_file_pipelined(&dir.path().join("missing"), &algs).unwrap_err();
+        assert_eq!(missing.source.kind(), io::ErrorKind::NotFound);
     }
 }

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::digest::Algorithm;
 use crate::error::IoError;
-use crate::hash::{Written, hash_file};
+use crate::hash::{Written, hash_file, hash_file_pipelined};
 
 /// How many threads [`hash_files`] uses.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -47,6 +47,12 @@ pub fn hash_files<P: AsRef<Path> + Sync>(
     algorithms: &[Algorithm],
     jobs: Jobs,
 ) -> Vec<Result<Written, IoError>> {
+    if let [path] = paths
+        && jobs.count() > 1
+    {
+        // One file and spare cores: read and hash on two threads.
+        return vec![hash_file_pipelined(path.as_ref(), algorithms)];
+    }
     let threads = jobs.count().min(paths.len()).max(1);
     if threads == 1 {
         return paths.iter().map(|p| hash_file(p, algorithms)).collect();
