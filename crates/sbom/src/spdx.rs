@@ -332,10 +332,11 @@ fn artifact_package(
             .digests
             .iter()
             .filter_map(|d| {
+                // BLAKE3 goes into the comment: spdx-tools, the reference validator, wants
+                // 256 hex digits for it where BLAKE3's default output has 64.
                 let algorithm = match d.algorithm() {
                     Algorithm::Sha256 => "SHA256",
                     Algorithm::Sha512 => "SHA512",
-                    Algorithm::Blake3 => "BLAKE3",
                     _ => return None,
                 };
                 Some(Checksum {
@@ -351,9 +352,13 @@ fn artifact_package(
         copyright_text: "NOASSERTION",
         description: None,
         comment: Some(format!(
-            "{} bytes{}",
+            "{} bytes{}{}",
             a.size,
-            a.platform.map(|p| format!(", for {p}")).unwrap_or_default()
+            a.platform.map(|p| format!(", for {p}")).unwrap_or_default(),
+            a.digests
+                .get(Algorithm::Blake3)
+                .map(|d| format!(", BLAKE3 {}", d.hex()))
+                .unwrap_or_default()
         )),
         external_refs: Vec::new(),
         primary_package_purpose: purpose,

@@ -37,14 +37,26 @@ fn offline() -> CargoOptions {
 }
 
 /// `(name, version)` of every crate `cargo tree` prints.
-fn cargo_tree(ws: &Path, package: &str, target: &str, edges: &str, args: &[&str]) -> BTreeSet<(String, String)> {
+fn cargo_tree(
+    ws: &Path,
+    package: &str,
+    target: &str,
+    edges: &str,
+    args: &[&str],
+) -> BTreeSet<(String, String)> {
     let out = Command::new(env!("CARGO"))
         .current_dir(ws)
-        .args(["tree", "--locked", "--prefix", "none", "-e", edges, "-p", package, "--target", target])
+        .args([
+            "tree", "--locked", "--prefix", "none", "-e", edges, "-p", package, "--target", target,
+        ])
         .args(args)
         .output()
         .unwrap();
-    assert!(out.status.success(), "cargo tree failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "cargo tree failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout)
         .unwrap()
         .lines()
@@ -59,11 +71,27 @@ fn cargo_tree(ws: &Path, package: &str, target: &str, edges: &str, args: &[&str]
 }
 
 fn ours(inv: &Inventory) -> BTreeSet<(String, String)> {
-    inv.crates().iter().map(|c| (c.name.clone(), c.version.clone())).collect()
+    inv.crates()
+        .iter()
+        .map(|c| (c.name.clone(), c.version.clone()))
+        .collect()
 }
 
-fn inventory(ws: &Path, package: &str, target: &str, features: &Features, options: &CargoOptions) -> Inventory {
-    Inventory::from_cargo(ws.join("Cargo.toml"), package, &target.parse().unwrap(), features, options).unwrap()
+fn inventory(
+    ws: &Path,
+    package: &str,
+    target: &str,
+    features: &Features,
+    options: &CargoOptions,
+) -> Inventory {
+    Inventory::from_cargo(
+        ws.join("Cargo.toml"),
+        package,
+        &target.parse().unwrap(),
+        features,
+        options,
+    )
+    .unwrap()
 }
 
 #[test]
@@ -72,14 +100,28 @@ fn fixture_matches_cargo_tree() {
     let cases: [(&str, Features, &[&str]); 6] = [
         (LINUX, Features::default(), &[]),
         (WINDOWS, Features::default(), &[]),
-        (LINUX, Features::default().no_default_features(), &["--no-default-features"]),
-        (WINDOWS, Features::default().with(["extra,shiny"]), &["-F", "extra,shiny"]),
+        (
+            LINUX,
+            Features::default().no_default_features(),
+            &["--no-default-features"],
+        ),
+        (
+            WINDOWS,
+            Features::default().with(["extra,shiny"]),
+            &["-F", "extra,shiny"],
+        ),
         (LINUX, Features::default().with(["shiny"]), &["-F", "shiny"]),
         (MAC, Features::all(), &["--all-features"]),
     ];
     for (target, features, args) in cases {
         let inv = inventory(&ws, "app", target, &features, &offline());
-        let expected = cargo_tree(&ws, "app", target, "normal", &[args, &["--offline"]].concat());
+        let expected = cargo_tree(
+            &ws,
+            "app",
+            target,
+            "normal",
+            &[args, &["--offline"]].concat(),
+        );
         assert_eq!(ours(&inv), expected, "{target} {args:?}");
         assert!(inv.crates().iter().all(|c| c.shipped));
     }
@@ -91,20 +133,42 @@ fn fixture_build_and_dev_dependencies_when_asked() {
     let mut o = offline();
     o.build_dependencies = true;
     let inv = inventory(&ws, "app", LINUX, &Features::default(), &o);
-    assert_eq!(ours(&inv), cargo_tree(&ws, "app", LINUX, "normal,build", &["--offline"]));
-    let helper = inv.crates().iter().find(|c| c.name == "build-helper").unwrap();
+    assert_eq!(
+        ours(&inv),
+        cargo_tree(&ws, "app", LINUX, "normal,build", &["--offline"])
+    );
+    let helper = inv
+        .crates()
+        .iter()
+        .find(|c| c.name == "build-helper")
+        .unwrap();
     assert!(!helper.shipped);
     o.build_dependencies = false;
     o.dev_dependencies = true;
     let inv = inventory(&ws, "app", LINUX, &Features::default(), &o);
-    assert_eq!(ours(&inv), cargo_tree(&ws, "app", LINUX, "normal,dev", &["--offline"]));
-    assert!(!inv.crates().iter().find(|c| c.name == "test-helper").unwrap().shipped);
+    assert_eq!(
+        ours(&inv),
+        cargo_tree(&ws, "app", LINUX, "normal,dev", &["--offline"])
+    );
+    assert!(
+        !inv.crates()
+            .iter()
+            .find(|c| c.name == "test-helper")
+            .unwrap()
+            .shipped
+    );
 }
 
 #[test]
 fn fixture_details() {
     let ws = fixture();
-    let inv = inventory(&ws, "app", LINUX, &Features::default().with(["extra"]), &offline());
+    let inv = inventory(
+        &ws,
+        "app",
+        LINUX,
+        &Features::default().with(["extra"]),
+        &offline(),
+    );
     let get = |n: &str| inv.crates().iter().find(|c| c.name == n).unwrap();
     let app = inv.root();
     assert_eq!(app.name, "app");
@@ -113,10 +177,29 @@ fn fixture_details() {
     assert_eq!(inv.features(), ["default", "extra", "fast"]);
     assert_eq!(inv.target(), Some(LINUX));
     assert_eq!(app.authors.len(), 2);
-    let deps: BTreeSet<&str> = app.dependencies.iter().map(|e| inv.crates()[e.to].name.as_str()).collect();
-    assert_eq!(deps, BTreeSet::from(["core-lib", "helper-macro", "opt-a", "unix-only", "weird-name"]));
-    assert_eq!(get("core-lib").license.expression().unwrap().as_str(), "MIT OR Apache-2.0");
-    assert_eq!(get("fast-impl").license, License::File("LICENSE.custom".into()));
+    let deps: BTreeSet<&str> = app
+        .dependencies
+        .iter()
+        .map(|e| inv.crates()[e.to].name.as_str())
+        .collect();
+    assert_eq!(
+        deps,
+        BTreeSet::from([
+            "core-lib",
+            "helper-macro",
+            "opt-a",
+            "unix-only",
+            "weird-name"
+        ])
+    );
+    assert_eq!(
+        get("core-lib").license.expression().unwrap().as_str(),
+        "MIT OR Apache-2.0"
+    );
+    assert_eq!(
+        get("fast-impl").license,
+        License::File("LICENSE.custom".into())
+    );
     assert_eq!(
         get("opt-a").license.expression().unwrap().as_str(),
         "LicenseRef-Proprietary-Foo AND MIT"
@@ -140,9 +223,23 @@ fn fixture_details() {
 #[test]
 fn this_workspace_matches_cargo_tree() {
     let ws = workspace();
-    for (package, target) in [("consign", LINUX), ("consign-sbom", WINDOWS), ("consign-core", MAC)] {
-        let inv = inventory(&ws, package, target, &Features::default(), &CargoOptions::default());
-        assert_eq!(ours(&inv), cargo_tree(&ws, package, target, "normal", &[]), "{package} {target}");
+    for (package, target) in [
+        ("consign", LINUX),
+        ("consign-sbom", WINDOWS),
+        ("consign-core", MAC),
+    ] {
+        let inv = inventory(
+            &ws,
+            package,
+            target,
+            &Features::default(),
+            &CargoOptions::default(),
+        );
+        assert_eq!(
+            ours(&inv),
+            cargo_tree(&ws, package, target, "normal", &[]),
+            "{package} {target}"
+        );
         // Registry crates carry Cargo.lock's checksum; workspace members have none.
         for c in inv.crates() {
             match c.source {
@@ -163,18 +260,34 @@ fn bad_input_is_a_typed_error_naming_the_value() {
     match Inventory::from_cargo(&manifest, "no-such-package", &t, &f, &offline()) {
         Err(e @ SbomError::PackageNotFound { .. }) => {
             let msg = e.to_string();
-            assert!(msg.contains("no-such-package") && msg.contains("app"), "{msg}");
+            assert!(
+                msg.contains("no-such-package") && msg.contains("app"),
+                "{msg}"
+            );
         }
         other => panic!("{other:?}"),
     }
     let bad: TargetTriple = "sparc-nonesuch-plan9".parse().unwrap();
     match Inventory::from_cargo(&manifest, "app", &bad, &f, &offline()) {
-        Err(e @ SbomError::UnknownTarget { .. }) => assert!(e.to_string().contains("sparc-nonesuch-plan9"), "{e}"),
+        Err(e @ SbomError::UnknownTarget { .. }) => {
+            assert!(e.to_string().contains("sparc-nonesuch-plan9"), "{e}")
+        }
         other => panic!("{other:?}"),
     }
-    assert!(matches!("no spaces".parse::<TargetTriple>(), Err(SbomError::UnknownTarget { .. })));
-    match Inventory::from_cargo(&manifest, "app", &t, &Features::default().with(["turbo"]), &offline()) {
-        Err(e @ SbomError::UnknownFeature { .. }) => assert!(e.to_string().contains("\"turbo\""), "{e}"),
+    assert!(matches!(
+        "no spaces".parse::<TargetTriple>(),
+        Err(SbomError::UnknownTarget { .. })
+    ));
+    match Inventory::from_cargo(
+        &manifest,
+        "app",
+        &t,
+        &Features::default().with(["turbo"]),
+        &offline(),
+    ) {
+        Err(e @ SbomError::UnknownFeature { .. }) => {
+            assert!(e.to_string().contains("\"turbo\""), "{e}")
+        }
         other => panic!("{other:?}"),
     }
 
@@ -184,25 +297,41 @@ fn bad_input_is_a_typed_error_naming_the_value() {
     std::fs::remove_file(tmp.path().join("Cargo.lock")).unwrap();
     let copy = tmp.path().join("Cargo.toml");
     match Inventory::from_cargo(&copy, "app", &t, &f, &offline()) {
-        Err(e @ SbomError::MissingLockfile { .. }) => assert!(e.to_string().contains("Cargo.lock"), "{e}"),
+        Err(e @ SbomError::MissingLockfile { .. }) => {
+            assert!(e.to_string().contains("Cargo.lock"), "{e}")
+        }
         other => panic!("{other:?}"),
     }
-    assert!(!tmp.path().join("Cargo.lock").exists(), "the lock file is not created behind the user's back");
+    assert!(
+        !tmp.path().join("Cargo.lock").exists(),
+        "the lock file is not created behind the user's back"
+    );
     std::fs::copy(ws.join("Cargo.lock"), tmp.path().join("Cargo.lock")).unwrap();
     let lib = tmp.path().join("weird-name/Cargo.toml");
     let text = std::fs::read_to_string(&lib).unwrap();
-    std::fs::write(&lib, text.replace("edition", "license = \"MIT OR (Apache-2.0\"\nedition")).unwrap();
+    std::fs::write(
+        &lib,
+        text.replace("edition", "license = \"MIT OR (Apache-2.0\"\nedition"),
+    )
+    .unwrap();
     match Inventory::from_cargo(&copy, "app", &t, &f, &offline()) {
         Err(e @ SbomError::License { .. }) => {
             let msg = e.to_string();
-            assert!(msg.contains("weird-name@0.0.1") && msg.contains("MIT OR (Apache-2.0"), "{msg}");
+            assert!(
+                msg.contains("weird-name@0.0.1") && msg.contains("MIT OR (Apache-2.0"),
+                "{msg}"
+            );
         }
         other => panic!("{other:?}"),
     }
     let mut keep = offline();
     keep.licenses = LicensePolicy::Keep;
     let inv = Inventory::from_cargo(&copy, "app", &t, &f, &keep).unwrap();
-    let weird = inv.crates().iter().find(|c| c.name == "weird-name").unwrap();
+    let weird = inv
+        .crates()
+        .iter()
+        .find(|c| c.name == "weird-name")
+        .unwrap();
     assert_eq!(weird.license, License::Text("MIT OR (Apache-2.0".into()));
 }
 
@@ -224,16 +353,35 @@ fn copy_dir(from: &Path, to: &Path) {
 
 /// The fixture's SBOM with a subject archive and three shipped files.
 fn fixture_sbom_inputs() -> (Inventory, Artifact) {
-    let inv = inventory(&fixture(), "app", LINUX, &Features::default().with(["extra", "shiny"]), &offline());
+    let inv = inventory(
+        &fixture(),
+        "app",
+        LINUX,
+        &Features::default().with(["extra", "shiny"]),
+        &offline(),
+    );
     let mut tree = FileTree::new();
-    tree.insert("usr/bin/app", Entry::bytes(b"\x7fELF fixture".to_vec()).mode(0o755)).unwrap();
-    tree.insert("usr/share/doc/app/README", Entry::bytes(b"read me\n".to_vec())).unwrap();
-    tree.insert("usr/bin/app-alias", Entry::symlink("app")).unwrap();
+    tree.insert(
+        "usr/bin/app",
+        Entry::bytes(b"\x7fELF fixture".to_vec()).mode(0o755),
+    )
+    .unwrap();
+    tree.insert(
+        "usr/share/doc/app/README",
+        Entry::bytes(b"read me\n".to_vec()),
+    )
+    .unwrap();
+    tree.insert("usr/bin/app-alias", Entry::symlink("app"))
+        .unwrap();
     let inv = inv.with_files(&tree).unwrap();
     let w = hash_reader(&b"the archive"[..], &[Algorithm::Sha256, Algorithm::Sha512]).unwrap();
-    let subject = Artifact::new("app-1.2.3-x86_64-unknown-linux-gnu.tar.gz", ArtifactKind::Archive, &w)
-        .unwrap()
-        .with_platform(LINUX.parse().unwrap());
+    let subject = Artifact::new(
+        "app-1.2.3-x86_64-unknown-linux-gnu.tar.gz",
+        ArtifactKind::Archive,
+        &w,
+    )
+    .unwrap()
+    .with_platform(LINUX.parse().unwrap());
     (inv, subject)
 }
 
@@ -242,8 +390,14 @@ fn golden_documents() {
     let (inv, subject) = fixture_sbom_inputs();
     let sbom = Sbom::new(&inv, SourceDate::from_unix(1_700_000_000)).subject(subject);
     let docs = [
-        ("app.cdx-1.6.json", sbom.cyclonedx(CdxVersion::V1_6).unwrap()),
-        ("app.cdx-1.5.json", sbom.cyclonedx(CdxVersion::V1_5).unwrap()),
+        (
+            "app.cdx-1.6.json",
+            sbom.cyclonedx(CdxVersion::V1_6).unwrap(),
+        ),
+        (
+            "app.cdx-1.5.json",
+            sbom.cyclonedx(CdxVersion::V1_5).unwrap(),
+        ),
         ("app.spdx.json", sbom.spdx().unwrap()),
     ];
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
@@ -291,5 +445,8 @@ fn building_twice_gives_identical_bytes() {
         let v: serde_json::Value = serde_json::from_slice(d).unwrap();
         v["documentNamespace"].as_str().unwrap().to_owned()
     };
-    assert_ne!(ns(a.spdx().unwrap().as_bytes()), ns(later.spdx().unwrap().as_bytes()));
+    assert_ne!(
+        ns(a.spdx().unwrap().as_bytes()),
+        ns(later.spdx().unwrap().as_bytes())
+    );
 }
