@@ -49,7 +49,7 @@ pub mod license;
 pub mod purl;
 mod spdx;
 
-pub use cargo::{CargoOptions, Features, LicensePolicy, TargetTriple};
+pub use cargo::{CargoOptions, Features, GraphSource, LicensePolicy, TargetTriple};
 pub use document::{CdxVersion, Document, Format, Sbom, SbomOptions};
 pub use error::SbomError;
 pub use inventory::{Crate, DepKind, Edge, FileKind, FileRecord, Inventory, Source};

@@ -14,8 +14,8 @@ use std::process::Command;
 
 use consign_core::{Algorithm, Artifact, ArtifactKind, Entry, FileTree, SourceDate, hash_reader};
 use consign_sbom::{
-    CargoOptions, CdxVersion, Features, Inventory, License, LicensePolicy, Sbom, SbomError, Source,
-    TargetTriple,
+    CargoOptions, CdxVersion, Features, GraphSource, Inventory, License, LicensePolicy, Sbom,
+    SbomError, Source, TargetTriple,
 };
 
 const LINUX: &str = "x86_64-unknown-linux-gnu";

@@ -1,4 +1,5 @@
-//! Registry checksums from `Cargo.lock` (lock file versions 1 to 4).
+//! `Cargo.lock` (lock file versions 1 to 4): the locked packages, their dependencies and
+//! registry checksums.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -9,28 +10,59 @@ use serde::Deserialize;
 use crate::error::SbomError;
 
 #[derive(Deserialize)]
-struct LockFile {
+pub(crate) struct LockFile {
     #[serde(default)]
-    package: Vec<LockedPackage>,
+    pub package: Vec<LockedPackage>,
     /// Version 1 kept checksums here: `"checksum name version (source)" = "hex"`.
     #[serde(default)]
     metadata: HashMap<String, String>,
 }
 
 #[derive(Deserialize)]
-struct LockedPackage {
-    name: String,
-    version: String,
-    source: Option<String>,
+pub(crate) struct LockedPackage {
+    pub name: String,
+    pub version: String,
+    pub source: Option<String>,
     checksum: Option<String>,
+    /// `name`, `name version` or `name version (source)`.
+    #[serde(default)]
+    pub dependencies: Vec<String>,
+}
+
+impl LockFile {
+    /// Indexes of the packages `self.package[i]` depends on; `None` when an entry names no
+    /// package of the file.
+    pub(crate) fn dependencies(&self, i: usize) -> Option<Vec<usize>> {
+        self.package[i]
+            .dependencies
+            .iter()
+            .map(|d| {
+                let mut parts = d.splitn(3, ' ');
+                let name = parts.next()?;
+                let version = parts.next();
+                let source = parts
+                    .next()
+                    .map(|s| s.trim_start_matches('(').trim_end_matches(')'));
+                let mut found = self.package.iter().enumerate().filter(|(_, p)| {
+                    p.name == name
+                        && version.is_none_or(|v| p.version == v)
+                        && source.is_none_or(|s| p.source.as_deref() == Some(s))
+                });
+                match (found.next(), found.next()) {
+                    (Some((j, _)), None) => Some(j),
+                    _ => None,
+                }
+            })
+            .collect()
+    }
 }
 
 /// Checksums keyed by (name, version, source id).
 pub(crate) type Checksums = HashMap<(String, String, String), Digest>;
 
-/// Reads the checksums of a lock file. A checksum that is not SHA-256 hex is an error: the
+/// Reads a lock file and its checksums. A checksum that is not SHA-256 hex is an error: the
 /// lock file is damaged.
-pub(crate) fn checksums(path: &Path) -> Result<Checksums, SbomError> {
+pub(crate) fn read(path: &Path) -> Result<(LockFile, Checksums), SbomError> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         if e.kind() == std::io::ErrorKind::NotFound {
             SbomError::MissingLockfile {
@@ -46,21 +78,21 @@ pub(crate) fn checksums(path: &Path) -> Result<Checksums, SbomError> {
     })
 }
 
-fn parse(text: &str) -> Result<Checksums, toml::de::Error> {
-    let lock: LockFile = toml::from_str(text)?;
+fn parse(text: &str) -> Result<(LockFile, Checksums), toml::de::Error> {
+    let mut lock: LockFile = toml::from_str(text)?;
     let bad = |value: &str| {
         <toml::de::Error as serde::de::Error>::custom(format!(
             "checksum {value:?} is not a SHA-256 hex digest"
         ))
     };
     let mut out = HashMap::new();
-    for p in lock.package {
-        if let (Some(source), Some(sum)) = (p.source, p.checksum) {
-            let d = Digest::from_hex(Algorithm::Sha256, &sum).map_err(|_| bad(&sum))?;
-            out.insert((p.name, p.version, source), d);
+    for p in &lock.package {
+        if let (Some(source), Some(sum)) = (&p.source, &p.checksum) {
+            let d = Digest::from_hex(Algorithm::Sha256, sum).map_err(|_| bad(sum))?;
+            out.insert((p.name.clone(), p.version.clone(), source.clone()), d);
         }
     }
-    for (key, sum) in lock.metadata {
+    for (key, sum) in std::mem::take(&mut lock.metadata) {
         // "checksum serde 1.0.0 (registry+https://github.com/rust-lang/crates.io-index)"
         let Some(rest) = key.strip_prefix("checksum ") else {
             continue;
@@ -77,7 +109,7 @@ fn parse(text: &str) -> Result<Checksums, toml::de::Error> {
             out.insert((name.to_owned(), version.to_owned(), source.to_owned()), d);
         }
     }
-    Ok(out)
+    Ok((lock, out))
 }
 
 #[cfg(test)]
@@ -90,8 +122,10 @@ mod tests {
         let v4 = format!(
             "version = 4\n\n[[package]]\nname = \"a\"\nversion = \"1.0.0\"\n\n[[package]]\nname = \"b\"\nversion = \"2.0.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\nchecksum = \"{sum}\"\ndependencies = [\"a\"]\n"
         );
-        let c = parse(&v4).unwrap();
+        let (lock, c) = parse(&v4).unwrap();
         assert_eq!(c.len(), 1);
+        assert_eq!(lock.dependencies(1), Some(vec![0]));
+        assert_eq!(lock.dependencies(0), Some(vec![]));
         let key = (
             "b".to_owned(),
             "2.0.0".to_owned(),
@@ -101,7 +135,7 @@ mod tests {
         let v1 = format!(
             "[[package]]\nname = \"b\"\nversion = \"2.0.0\"\nsource = \"registry+https://github.com/rust-lang/crates.io-index\"\n\n[metadata]\n\"checksum b 2.0.0 (registry+https://github.com/rust-lang/crates.io-index)\" = \"{sum}\"\n"
         );
-        assert_eq!(parse(&v1).unwrap()[&key].hex(), sum);
+        assert_eq!(parse(&v1).unwrap().1[&key].hex(), sum);
         assert!(parse(&v4.replace(&sum, "zz")).is_err());
         assert!(parse("[[package]\n").is_err());
     }

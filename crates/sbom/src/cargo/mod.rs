@@ -1,27 +1,29 @@
 //! [`Inventory::from_cargo`]: the crates a package's binary is built from, as Cargo resolves
 //! them for one target and one feature set.
 //!
-//! Three processes run side by side: `cargo metadata --all-features` (every package the
-//! workspace may use, with its declarations, and Cargo's locked resolve), and `rustc --print
-//! cfg` for the target and for the host. The feature resolution of [`resolve`] then picks what
-//! the requested build really compiles; checksums come from `Cargo.lock`.
+//! The package graph comes from `Cargo.lock` and `cargo metadata --no-deps` when the lock
+//! holds only workspace members and unpacked crates.io crates ([`lockgraph`]), else from a
+//! full `cargo metadata --all-features` ([`metadata`]); `rustc --print cfg` for the target and
+//! the host runs alongside. The feature resolution of [`resolve`] then picks what the
+//! requested build really compiles; checksums come from `Cargo.lock`.
 
+mod graph;
 mod lock;
+mod lockgraph;
+mod metadata;
 pub(crate) mod resolve;
 
-use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use cargo_metadata::cargo_platform::Cfg;
-use cargo_metadata::{CargoOpt, DependencyKind, Metadata, MetadataCommand, Package};
+use cargo_metadata::{CargoOpt, Metadata, MetadataCommand};
 use consign_core::Platform;
 
 use crate::error::SbomError;
-use crate::inventory::{Crate, DepKind, Edge, Inventory, Source};
-use crate::license::License;
-use resolve::{Cfgs, Decl, Node, Request};
+use crate::inventory::Inventory;
+use resolve::Cfgs;
 
 /// A Rust target triple (`x86_64-unknown-linux-gnu`); whether rustc knows it is checked when
 /// the inventory is made.
@@ -155,6 +157,21 @@ pub enum LicensePolicy {
     Keep,
 }
 
+/// Where [`Inventory::from_cargo`] reads the package graph.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum GraphSource {
+    /// `Cargo.lock` with `cargo metadata --no-deps` when every locked package is a workspace
+    /// member or a crates.io crate unpacked in Cargo's registry cache; otherwise as
+    /// [`GraphSource::Metadata`]. The lock is taken as it is: Cargo does not check it against
+    /// the manifests.
+    #[default]
+    Auto,
+    /// A full `cargo metadata`: Cargo resolves the workspace again (and with
+    /// [`CargoOptions::locked`] refuses a lock file that does not match the manifests).
+    Metadata,
+}
+
 /// Switches for [`Inventory::from_cargo`].
 #[derive(Clone, Debug)]
 #[non_exhaustive]
@@ -173,6 +190,8 @@ pub struct CargoOptions {
     pub cargo: Option<PathBuf>,
     /// The rustc program; default `$RUSTC`, else `rustc`.
     pub rustc: Option<PathBuf>,
+    /// Where the package graph is read. Default: [`GraphSource::Auto`].
+    pub graph: GraphSource,
 }
 
 impl Default for CargoOptions {
@@ -185,6 +204,7 @@ impl Default for CargoOptions {
             licenses: LicensePolicy::Error,
             cargo: None,
             rustc: None,
+            graph: GraphSource::Auto,
         }
     }
 }
@@ -227,10 +247,11 @@ impl Inventory {
             .parent()
             .filter(|d| !d.as_os_str().is_empty())
             .unwrap_or(Path::new("."));
+        let fast = options.graph == GraphSource::Auto;
         let (metadata, host, target_cfg) = std::thread::scope(|s| {
             let host = s.spawn(|| rustc_cfg(&rustc, dir, None));
             let target_cfg = s.spawn(|| rustc_cfg(&rustc, dir, Some(target.as_str())));
-            let metadata = run_metadata(manifest, options);
+            let metadata = run_metadata(manifest, options, fast);
             let join = |h: std::thread::ScopedJoinHandle<'_, _>| {
                 h.join().unwrap_or_else(|_| {
                     Err(SbomError::Rustc {
@@ -250,8 +271,22 @@ impl Inventory {
             host_triple,
             host,
         };
-        let lock = lock::checksums(metadata.workspace_root.join("Cargo.lock").as_std_path())?;
-        from_metadata(&metadata, &lock, package, &cfgs, features, options)
+        let ws_root = metadata.workspace_root.as_std_path();
+        let (lock, checksums) = lock::read(&ws_root.join("Cargo.lock"))?;
+        let from_lock = if fast {
+            lockgraph::graph(&metadata, &lock, package)?
+        } else {
+            None
+        };
+        let graph = match from_lock {
+            Some(g) => g,
+            None if fast => {
+                let full = run_metadata(manifest, options, false)?;
+                metadata::graph(&full, package)?
+            }
+            None => metadata::graph(&metadata, package)?,
+        };
+        graph::inventory(&graph, ws_root, &checksums, &cfgs, features, options)
     }
 }
 
@@ -267,9 +302,19 @@ fn find_lockfile(manifest: &Path) -> Result<PathBuf, SbomError> {
         })
 }
 
-fn run_metadata(manifest: &Path, options: &CargoOptions) -> Result<Metadata, SbomError> {
+/// `cargo metadata --all-features`, or with `--no-deps` only the workspace members.
+fn run_metadata(
+    manifest: &Path,
+    options: &CargoOptions,
+    no_deps: bool,
+) -> Result<Metadata, SbomError> {
     let mut cmd = MetadataCommand::new();
-    cmd.manifest_path(manifest).features(CargoOpt::AllFeatures);
+    cmd.manifest_path(manifest);
+    if no_deps {
+        cmd.no_deps();
+    } else {
+        cmd.features(CargoOpt::AllFeatures);
+    }
     if let Some(cargo) = &options.cargo {
         cmd.cargo_path(cargo);
     }
@@ -323,217 +368,53 @@ fn rustc_cfg(
     Ok((host, cfgs))
 }
 
-/// Builds the graph from Cargo's metadata and resolves it.
-fn from_metadata(
-    md: &Metadata,
-    lock: &lock::Checksums,
-    package: &str,
-    cfgs: &Cfgs,
-    features: &Features,
-    options: &CargoOptions,
-) -> Result<Inventory, SbomError> {
-    let members = md.workspace_packages();
-    let root_pkg = members
-        .iter()
-        .find(|p| p.name.as_str() == package)
-        .ok_or_else(|| SbomError::PackageNotFound {
-            name: package.to_owned(),
-            available: members.iter().map(|p| p.name.to_string()).collect(),
-        })?;
-    let resolve = md.resolve.as_ref().ok_or_else(|| SbomError::Unresolved {
-        package: package.to_owned(),
-        dependency: "(cargo metadata returned no resolve)".into(),
-    })?;
-    let packages: HashMap<&cargo_metadata::PackageId, &Package> =
-        md.packages.iter().map(|p| (&p.id, p)).collect();
-    let order: Vec<&Package> = resolve
-        .nodes
-        .iter()
-        .filter_map(|n| packages.get(&n.id).copied())
-        .collect();
-    let index: HashMap<&cargo_metadata::PackageId, usize> =
-        order.iter().enumerate().map(|(i, p)| (&p.id, i)).collect();
-    let nodes_by_id: HashMap<_, _> = resolve.nodes.iter().map(|n| (&n.id, n)).collect();
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-    let mut graph = Vec::with_capacity(order.len());
-    for p in &order {
-        let candidates: Vec<usize> = nodes_by_id
-            .get(&p.id)
-            .map(|n| {
-                n.deps
-                    .iter()
-                    .filter_map(|d| index.get(&d.pkg).copied())
-                    .collect()
-            })
-            .unwrap_or_default();
-        graph.push(node(p, &candidates, &order));
-    }
-    let root = index
-        .get(&root_pkg.id)
-        .copied()
-        .ok_or_else(|| SbomError::Unresolved {
-            package: package.to_owned(),
-            dependency: package.to_owned(),
-        })?;
-    let req = Request {
-        root,
-        features: &features.names,
-        all_features: features.all,
-        default_features: features.default,
-        build: options.build_dependencies,
-        dev: options.dev_dependencies,
-    };
-    let resolved = resolve::resolve(&graph, cfgs, &req)?;
-
-    // Crates, sorted; graph index → inventory index.
-    let ws_root = md.workspace_root.as_std_path();
-    let mut crates: Vec<(usize, Crate)> = Vec::new();
-    for (&g, reach) in &resolved.reached {
-        let c = make_crate(order[g], ws_root, lock, options.licenses, reach.normal)?;
-        crates.push((g, c));
-    }
-    crates.sort_by(|a, b| {
-        (&a.1.name, &a.1.version, &a.1.purl).cmp(&(&b.1.name, &b.1.version, &b.1.purl))
-    });
-    let position: HashMap<usize, usize> = crates
-        .iter()
-        .enumerate()
-        .map(|(i, (g, _))| (*g, i))
-        .collect();
-    let mut edges: BTreeMap<(usize, usize), DepKind> = BTreeMap::new();
-    for &(from, to, kind) in &resolved.edges {
-        if let (Some(&f), Some(&t)) = (position.get(&from), position.get(&to)) {
-            let e = edges.entry((f, t)).or_insert(kind);
-            *e = (*e).min(kind);
-        }
-    }
-    let mut crates: Vec<Crate> = crates.into_iter().map(|(_, c)| c).collect();
-    for ((f, t), kind) in edges {
-        crates[f].dependencies.push(Edge { to: t, kind });
-    }
-    Ok(Inventory {
-        root: position.get(&root).copied().unwrap_or_default(),
-        crates,
-        target: Some(cfgs.target_triple.clone()),
-        features: resolved.root_features,
-        files: Vec::new(),
-    })
-}
-
-/// The graph node of one package: its feature table (with implicit features) and its
-/// declarations matched against the packages its resolve node depends on.
-fn node(p: &Package, candidates: &[usize], order: &[&Package]) -> Node {
-    let mut features: BTreeMap<String, Vec<String>> = p
-        .features
-        .iter()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    for d in p.dependencies.iter().filter(|d| d.optional) {
-        let name = d.rename.as_deref().unwrap_or(&d.name);
-        let explicit = format!("dep:{name}");
-        if !features.values().flatten().any(|v| *v == explicit) {
-            features
-                .entry(name.to_owned())
-                .or_insert_with(|| vec![explicit]);
-        }
-    }
-    let decls = p
-        .dependencies
-        .iter()
-        .map(|d| {
-            let resolved = candidates
-                .iter()
-                .copied()
-                .filter(|&c| order[c].name.as_str() == d.name)
-                .find(|&c| d.req.matches(&order[c].version) || d.req.to_string() == "*")
-                .or_else(|| {
-                    // Pre-releases and unusual requirements: one candidate of that name is it.
-                    let mut same = candidates
-                        .iter()
-                        .copied()
-                        .filter(|&c| order[c].name.as_str() == d.name);
-                    match (same.next(), same.next()) {
-                        (Some(c), None) => Some(c),
-                        _ => None,
+    /// The graph read from Cargo.lock gives the inventory cargo metadata's graph gives, for
+    /// every package of the workspace, targets and dependency kinds.
+    #[test]
+    fn lock_graph_equals_metadata_graph() {
+        let ws = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let manifest = ws.join("Cargo.toml");
+        let options = CargoOptions::default();
+        let no_deps = run_metadata(&manifest, &options, true).unwrap();
+        let full = run_metadata(&manifest, &options, false).unwrap();
+        let root = no_deps.workspace_root.as_std_path();
+        let (lock, checksums) = lock::read(&root.join("Cargo.lock")).unwrap();
+        let rustc = PathBuf::from("rustc");
+        let (host_triple, host) = rustc_cfg(&rustc, &ws, None).unwrap();
+        for triple in [
+            "x86_64-unknown-linux-gnu",
+            "x86_64-pc-windows-msvc",
+            "aarch64-apple-darwin",
+        ] {
+            let cfgs = Cfgs {
+                target_triple: triple.into(),
+                target: rustc_cfg(&rustc, &ws, Some(triple)).unwrap().1,
+                host_triple: host_triple.clone(),
+                host: host.clone(),
+            };
+            for member in no_deps.workspace_packages() {
+                let name = member.name.as_str();
+                let fast = lockgraph::graph(&no_deps, &lock, name)
+                    .unwrap()
+                    .expect("this workspace's lock holds members and crates.io crates only");
+                let slow = metadata::graph(&full, name).unwrap();
+                for (build, dev) in [(false, false), (true, true)] {
+                    let o = CargoOptions {
+                        build_dependencies: build,
+                        dev_dependencies: dev,
+                        ..CargoOptions::default()
+                    };
+                    for f in [Features::default(), Features::all()] {
+                        let a = graph::inventory(&fast, root, &checksums, &cfgs, &f, &o).unwrap();
+                        let b = graph::inventory(&slow, root, &checksums, &cfgs, &f, &o).unwrap();
+                        assert_eq!(a, b, "{name} {triple} build/dev {build} {f:?}");
                     }
-                });
-            Decl {
-                dep_name: d.rename.clone().unwrap_or_else(|| d.name.clone()),
-                kind: match d.kind {
-                    DependencyKind::Build => DepKind::Build,
-                    DependencyKind::Development => DepKind::Dev,
-                    _ => DepKind::Normal,
-                },
-                platform: d.target.clone(),
-                optional: d.optional,
-                default_features: d.uses_default_features,
-                features: d.features.clone(),
-                resolved,
+                }
             }
-        })
-        .collect();
-    Node {
-        name: p.name.to_string(),
-        version: p.version.to_string(),
-        features,
-        decls,
-        proc_macro: p
-            .targets
-            .iter()
-            .any(|t| t.kind.iter().any(|k| k.to_string() == "proc-macro")),
-    }
-}
-
-fn make_crate(
-    p: &Package,
-    ws_root: &Path,
-    lock: &lock::Checksums,
-    policy: LicensePolicy,
-    shipped: bool,
-) -> Result<Crate, SbomError> {
-    let source_id = p.source.as_ref().map(|s| s.repr.clone());
-    let source = Source::from_cargo(source_id.as_deref(), || {
-        let dir = p
-            .manifest_path
-            .parent()
-            .map(|d| d.as_std_path())
-            .unwrap_or(Path::new(""));
-        relative_dir(dir, ws_root)
-    });
-    let mut c = Crate::new(p.name.as_str(), p.version.to_string(), source);
-    let license_file = p.license_file.as_ref().map(|f| f.as_str());
-    c.license = match License::from_cargo(p.license.as_deref(), license_file) {
-        Ok(l) => l,
-        Err(e) if policy == LicensePolicy::Keep => License::Text(e.value),
-        Err(source) => {
-            return Err(SbomError::License {
-                package: format!("{}@{}", p.name, p.version),
-                value: p.license.clone().unwrap_or_default(),
-                source,
-            });
         }
-    };
-    c.checksum = source_id.and_then(|s| {
-        lock.get(&(p.name.to_string(), p.version.to_string(), s))
-            .copied()
-    });
-    c.authors = p.authors.clone();
-    c.description = p.description.as_ref().map(|d| d.trim().to_owned());
-    c.repository = p.repository.clone();
-    c.homepage = p.homepage.clone();
-    c.shipped = shipped;
-    Ok(c)
-}
-
-/// `dir` relative to the workspace root, `/`-separated; absolute when outside it.
-fn relative_dir(dir: &Path, ws_root: &Path) -> String {
-    match dir.strip_prefix(ws_root) {
-        Ok(rel) if rel.as_os_str().is_empty() => ".".into(),
-        Ok(rel) => rel
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy())
-            .collect::<Vec<_>>()
-            .join("/"),
-        Err(_) => dir.to_string_lossy().replace('\\', "/"),
     }
 }
