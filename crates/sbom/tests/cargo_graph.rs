@@ -124,6 +124,14 @@ fn fixture_matches_cargo_tree() {
         );
         assert_eq!(ours(&inv), expected, "{target} {args:?}");
         assert!(inv.crates().iter().all(|c| c.shipped));
+        // The same from a full `cargo metadata`.
+        let mut o = offline();
+        o.graph = GraphSource::Metadata;
+        assert_eq!(
+            inventory(&ws, "app", target, &features, &o),
+            inv,
+            "{target} {args:?}"
+        );
     }
 }
 

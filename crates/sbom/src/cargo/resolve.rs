@@ -216,8 +216,8 @@ impl State<'_> {
 
     /// Activates node `k` (once) and the given feature values on it.
     fn activate(&mut self, k: Key, values: &[String], default: bool) -> Result<(), SbomError> {
-        if !self.features.contains_key(&k) {
-            self.features.insert(k, BTreeSet::new());
+        if let std::collections::hash_map::Entry::Vacant(e) = self.features.entry(k) {
+            e.insert(BTreeSet::new());
             // Non-optional declarations are active as soon as the package is.
             for i in 0..self.graph[k.0].decls.len() {
                 if !self.graph[k.0].decls[i].optional {
