@@ -29,29 +29,29 @@ cd "$work"
 export SOURCE_DATE_EPOCH=1700000000
 mkdir out
 
-# min_seconds CMD...: the fastest of $runs runs, in seconds.
-min_seconds() {
-  local best= t0 t1 t
-  for _ in $(seq "$runs"); do
-    t0=$(date +%s.%N); "$@" >/dev/null 2>&1; t1=$(date +%s.%N)
-    t=$(awk "BEGIN { print $t1 - $t0 }")
-    if [ -z "$best" ] || awk "BEGIN { exit !($t < $best) }"; then best=$t; fi
-  done
-  printf '%.3f' "$best"
+# seconds CMD...: the wall time of one run.
+seconds() {
+  local t0 t1
+  t0=$(date +%s.%N); "$@" >/dev/null 2>&1; t1=$(date +%s.%N)
+  awk "BEGIN { print $t1 - $t0 }"
 }
+min() { if [ -z "$1" ] || awk "BEGIN { exit !($2 < $1) }"; then echo "$2"; else echo "$1"; fi; }
 ratio() { awk "BEGIN { printf \"%.2f\", $1 / $2 }"; }
 
 # Warm the caches (registry index, rustc's target information) for both.
 "$sbom" -p consign -o out >/dev/null
 cargo cyclonedx -f json --spec-version 1.5 -q
 
+# The commands take turns, so a change of load on the machine hits them alike.
+ours= theirs= meta=
+for _ in $(seq "$runs"); do
+  ours=$(min "$ours" "$(seconds "$sbom" -p consign -o out)")
+  theirs=$(min "$theirs" "$(seconds cargo cyclonedx -f json --spec-version 1.5 -q)")
+  meta=$(min "$meta" "$(seconds cargo metadata --format-version 1 --locked)")
+done
+
 crates=$(grep -c '"bom-ref": "pkg:cargo/' out/consign-0.1.0.cdx.json)
 echo "SBOM of this workspace ($crates crates for consign): $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores, $runs runs, minimum shown"
-ours=$(min_seconds "$sbom" -p consign -o out)
-printf '%-58s %7s s\n' "consign sbom example (CycloneDX 1.6 + SPDX 2.3)" "$ours"
-only_cdx=$(min_seconds "$sbom" -p consign -o out --spec-version 1.5)
-theirs=$(min_seconds cargo cyclonedx -f json --spec-version 1.5 -q)
-printf '%-58s %7s s   ratio %s\n' "cargo cyclonedx -f json --spec-version 1.5" "$theirs" "$(ratio "$ours" "$theirs")"
-meta=$(min_seconds cargo metadata --format-version 1 --locked)
-printf '%-58s %7s s\n' "cargo metadata --format-version 1 (for reference)" "$meta"
-printf '%-58s %7s s\n' "consign sbom example, CycloneDX 1.5 + SPDX 2.3" "$only_cdx"
+printf '%-52s %7.3f s\n' "consign sbom example (CycloneDX 1.6 + SPDX 2.3)" "$ours"
+printf '%-52s %7.3f s   ratio %s\n' "cargo cyclonedx -f json --spec-version 1.5" "$theirs" "$(ratio "$ours" "$theirs")"
+printf '%-52s %7.3f s\n' "cargo metadata --format-version 1 (reference)" "$meta"

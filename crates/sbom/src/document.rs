@@ -78,6 +78,19 @@ impl Format {
 ///
 /// The document knows nothing about signing: an attestation wraps [`Document::as_bytes`] as
 /// the predicate of type [`Format::predicate_type`].
+///
+/// ```
+/// use consign_core::{PackageMeta, SourceDate};
+/// use consign_sbom::{Format, Inventory, Sbom};
+/// let inv = Inventory::from_meta(&PackageMeta::new("hello", "1.0.0")?)?;
+/// let doc = Sbom::new(&inv, SourceDate::from_unix(0)).spdx()?;
+/// assert_eq!(doc.format(), Format::Spdx23);
+/// assert_eq!(doc.format().predicate_type(), "https://spdx.dev/Document");
+/// let mut out = Vec::new();
+/// let written = doc.write_to(&mut out)?;
+/// assert_eq!(written.size, out.len() as u64);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Document {
     format: Format,

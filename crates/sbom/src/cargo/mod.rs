@@ -152,7 +152,7 @@ pub enum LicensePolicy {
     /// Fail with [`SbomError::License`] naming the crate and the text.
     #[default]
     Error,
-    /// Keep the text ([`License::Text`]): documents carry it as a `LicenseRef-…` with the text
+    /// Keep the text ([`License::Text`](crate::License::Text)): documents carry it as a `LicenseRef-…` with the text
     /// attached.
     Keep,
 }
