@@ -97,7 +97,7 @@ fn inventory(
 #[test]
 fn fixture_matches_cargo_tree() {
     let ws = fixture();
-    let cases: [(&str, Features, &[&str]); 6] = [
+    let cases: [(&str, Features, &[&str]); 7] = [
         (LINUX, Features::default(), &[]),
         (WINDOWS, Features::default(), &[]),
         (
@@ -110,8 +110,19 @@ fn fixture_matches_cargo_tree() {
             Features::default().with(["extra,shiny"]),
             &["-F", "extra,shiny"],
         ),
-        (LINUX, Features::default().with(["shiny"]), &["-F", "shiny"]),
+        (
+            LINUX,
+            Features::default().with(["app/shiny"]),
+            &["-F", "app/shiny"],
+        ),
         (MAC, Features::all(), &["--all-features"]),
+        (
+            LINUX,
+            Features::default()
+                .with(["core-lib/fast-impl", "extra"])
+                .no_default_features(),
+            &["--no-default-features", "-F", "core-lib/fast-impl,extra"],
+        ),
     ];
     for (target, features, args) in cases {
         let inv = inventory(&ws, "app", target, &features, &offline());

@@ -111,6 +111,15 @@ pub(crate) fn resolve(
     }
     for f in req.features {
         for f in f.split([',', ' ']).filter(|f| !f.is_empty()) {
+            // `-F app/fast` names a feature of the package itself, as Cargo allows.
+            let f = match f.split_once('/') {
+                Some((pkg, feature))
+                    if pkg == root.name && !root.decls.iter().any(|d| d.dep_name == pkg) =>
+                {
+                    feature
+                }
+                _ => f,
+            };
             let known = if let Some((dep, _)) = f.split_once('/') {
                 let dep = dep.trim_end_matches('?');
                 root.decls.iter().any(|d| d.dep_name == dep)
