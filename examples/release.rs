@@ -4,8 +4,10 @@
 //! `cargo run --release --example release -- --help` lists the options (see [`USAGE`]).
 //!
 //! It writes `NAME-VERSION-TARGET.{tar.gz,tar.xz,tar.zst,zip}` (each with a top-level
-//! directory holding the program, README and licenses), `SHA256SUMS`, `SHA512SUMS` and
-//! `release.json`, every file atomically, every byte a function of the inputs and the source
+//! directory holding the program, README and licenses), a CycloneDX 1.6 and an SPDX 2.3 SBOM
+//! for each (`<archive>.cdx.json`, `<archive>.spdx.json`: the crates Cargo resolved for the
+//! program and the files shipped), `SHA256SUMS`, `SHA512SUMS` and `release.json`, every file
+//! atomically, every byte a function of the inputs and the source
 //! date. Digests are computed while each archive is written; nothing is read back.
 
 use std::path::{Path, PathBuf};
@@ -17,6 +19,7 @@ use consign::core::{
 };
 use consign::package::archive::release_stem;
 use consign::package::{Archive, ArchiveFormat, ArchiveOptions};
+use consign::sbom::{CargoOptions, CdxVersion, Features, Inventory, Sbom, TargetTriple};
 
 type Error = Box<dyn std::error::Error>;
 
@@ -139,6 +142,7 @@ fn run() -> Result<(), Error> {
         meta.version = v;
     }
     let meta = PackageMeta::new(meta.name.clone(), meta.version.clone()).map(|_| meta)?;
+    let built_here = args.binary.is_none();
     let program = match args.binary {
         Some(p) => p,
         None => build_program()?,
@@ -147,6 +151,20 @@ fn run() -> Result<(), Error> {
     std::fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
 
     let tree = staging_tree(&program, &meta.name)?;
+    // What the program is built from: Cargo's resolved graph for the built program; for a
+    // program given with --binary, only what the metadata says.
+    let inventory = if built_here {
+        Inventory::from_cargo(
+            workspace_root().join("Cargo.toml"),
+            "consign",
+            &TargetTriple::from(platform),
+            &Features::default(),
+            &CargoOptions::default(),
+        )?
+    } else {
+        Inventory::from_meta(&meta)?
+    }
+    .with_files(&tree)?;
     let stem = release_stem(&meta, &platform);
     let mut manifest = ReleaseManifest::new(&meta.name, &meta.version, date);
     for format in FORMATS {
@@ -160,9 +178,17 @@ fn run() -> Result<(), Error> {
             written.size,
             written.sha256().ok_or("no sha256")?
         );
-        manifest.add(
-            Artifact::new(&file_name, ArtifactKind::Archive, &written)?.with_platform(platform),
-        )?;
+        let archive =
+            Artifact::new(&file_name, ArtifactKind::Archive, &written)?.with_platform(platform);
+        manifest.add(archive.clone())?;
+        // <archive>.cdx.json and <archive>.spdx.json
+        let sbom = Sbom::new(&inventory, date).subject(archive);
+        for doc in [sbom.cyclonedx(CdxVersion::V1_6)?, sbom.spdx()?] {
+            let name = sbom.file_name(doc.format());
+            write_atomic(out.join(&name), doc.as_bytes())?;
+            let written = consign::core::hash_reader(doc.as_bytes(), &ALGORITHMS)?;
+            manifest.add(Artifact::new(&name, ArtifactKind::Sbom, &written)?)?;
+        }
     }
 
     for algorithm in ALGORITHMS {

@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests: finding the real tools and running them.
 #![allow(dead_code)]
 
+pub mod sbom;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
