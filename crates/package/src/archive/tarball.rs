@@ -6,7 +6,7 @@
 //! same way, as `dpkg-deb` writes them). A [`FileTap`] sees the bytes of every regular file as
 //! they stream past, so per-file digests cost no second read.
 
-use std::io::{self, BufWriter, Read, Write};
+use std::io::{self, BufReader, BufWriter, Read, Write};
 
 use consign_core::{Entry, EntryKind, FileTree, RelPath, SourceDate};
 use tar::{EntryType, Header};
@@ -128,10 +128,16 @@ fn append<W: Write>(
             h.set_entry_type(EntryType::Regular);
             h.set_size(*size);
             tap.begin(path);
-            let data = Tap {
-                inner: entry.open().map_err(entry_err)?,
-                tap: &mut *tap,
-            };
+            // Large reads: the copy into the tar stream goes through `dyn Write`, where the
+            // standard library would otherwise read 8 KiB at a time.
+            let capacity = usize::try_from(*size).unwrap_or(BUF).clamp(1, BUF);
+            let data = BufReader::with_capacity(
+                capacity,
+                Tap {
+                    inner: entry.open().map_err(entry_err)?,
+                    tap: &mut *tap,
+                },
+            );
             match layout {
                 Layout::Plain => builder.append_data(&mut h, path.as_str(), data),
                 Layout::DotSlash => append_named(builder, h, &dotted(path), None, data),
