@@ -12,7 +12,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::{examples_dir, require_tool, run, run_ok};
-use consign::core::{Entry, FileTree, PackageMeta, Platform, SourceDate, TreeError};
+use consign::core::{
+    Dependency, Entry, FileTree, PackageMeta, Platform, SourceDate, TreeError, VersionOp,
+};
 use consign::package::compress::{Codec, Compression};
 use consign::package::deb::{CargoDeb, Deb, DebError, DebOptions, RelationField, Script};
 
@@ -500,13 +502,18 @@ fn install_into_temporary_root(dir: &Path, deb: &Path) {
     );
 }
 
+fn long_target() -> String {
+    format!("{}/{}", "d".repeat(90), "f".repeat(60))
+}
+
 /// A small hand-made package: metadata, a tree with every entry kind.
 fn small_inputs(dir: &Path) -> (PackageMeta, FileTree) {
     let meta = PackageMeta::new("demo", "1.0.0")
         .unwrap()
         .description("Demonstrates the writer\nA package with every kind of entry.")
         .maintainer(MAINTAINER)
-        .license("MIT");
+        .license("MIT")
+        .depends(Dependency::new("libc6").version(VersionOp::GreaterEq, "2.34"));
     let payload = dir.join("payload.bin");
     let data: Vec<u8> = (0..300_000u32)
         .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
@@ -525,6 +532,9 @@ fn small_inputs(dir: &Path) -> (PackageMeta, FileTree) {
     let deep = format!("usr/share/demo/{}/{}", "d".repeat(90), "f".repeat(60));
     tree.insert(&deep, Entry::bytes(b"deep\n".to_vec()))
         .unwrap();
+    // A link target past the 100 bytes of the header field.
+    tree.insert("usr/share/demo/long-link", Entry::symlink(long_target()))
+        .unwrap();
     tree.insert("etc/demo.conf", Entry::bytes(b"x = 1\n".to_vec()).config())
         .unwrap();
     (meta, tree)
@@ -542,7 +552,7 @@ fn every_codec_is_reproducible_and_read_by_dpkg_deb() {
                 .revision("2")
                 .compression(Compression::new(codec).threads(threads.try_into().unwrap()))
                 .script(Script::Postinst, "#!/bin/sh\nset -e\n")
-                .relations(RelationField::Depends, "libc6")
+                .relations(RelationField::Depends, "libgcc-s1")
                 .unwrap();
             let mut out = Vec::new();
             let w = Deb::new(&tree, &meta, host(), SourceDate::from_unix(date))
@@ -562,6 +572,11 @@ fn every_codec_is_reproducible_and_read_by_dpkg_deb() {
         fs::write(&path, &one).unwrap();
         let info = run_ok(Command::new("dpkg-deb").arg("--info").arg(&path));
         assert_eq!(field(&info, "Version"), Some("1.0.0-2"), "{info}");
+        assert_eq!(
+            field(&info, "Depends"),
+            Some("libc6 (>= 2.34), libgcc-s1"),
+            "{info}"
+        );
         let contents = run_ok(Command::new("dpkg-deb").arg("--contents").arg(&path));
         assert!(
             contents.contains("./usr/bin/demo-link -> demo"),
@@ -572,6 +587,10 @@ fn every_codec_is_reproducible_and_read_by_dpkg_deb() {
             "{contents}"
         );
         assert!(contents.contains(&"f".repeat(60)), "long name:\n{contents}");
+        assert!(
+            contents.contains(&format!("./usr/share/demo/long-link -> {}", long_target())),
+            "long link target:\n{contents}"
+        );
 
         let x = dir.path().join(format!("x-{codec:?}"));
         run_ok(Command::new("dpkg-deb").arg("-R").arg(&path).arg(&x));

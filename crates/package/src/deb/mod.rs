@@ -26,12 +26,12 @@
 //! from the tree (root by default), gzip headers without name or time, xz and zstd output
 //! independent of the thread count. Same inputs, same bytes.
 //!
-//! **Why our own code.** The `ar` crate (0.9) writes members from a reader of known size, but
-//! its headers carry the GNU `/` name terminator `dpkg-deb` does not write and it cannot
-//! announce the size of a member whose bytes come from a callback; the framing is sixty bytes
-//! of ASCII, written here ([`ar`](self) module). `cargo-deb` and `debian-packaging` hold the
-//! compressed package in memory, which our streaming rule forbids. Tar headers reuse the
-//! archive writer with a `./` layout.
+//! **Why our own code.** `cargo-deb`, nFPM's Go library and `debian-packaging` hold the
+//! compressed package in memory, which our streaming rule forbids. The `ar` crate's builder
+//! streams from a reader, but it switches silently to BSD `#1/` long names (which dpkg does
+//! not read) and checks the size only after copying; the framing is one sixty-byte ASCII
+//! header per member, written here with the limits checked before a byte goes out. Tar
+//! headers reuse the archive writer with a `./` layout.
 //!
 //! ```
 //! use consign_core::{Entry, FileTree, PackageMeta, SourceDate};
