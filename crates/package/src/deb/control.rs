@@ -430,7 +430,7 @@ impl FromStr for Priority {
 
 /// A binary package's control paragraph: fields in the order `dpkg-gencontrol` writes them.
 ///
-/// [`super::Deb::control`] builds it; [`Control::to_string`] is the `control` file.
+/// [`super::Deb::control`] builds it; its `Display` text is the `control` file.
 ///
 /// ```
 /// use consign_core::{Entry, FileTree, PackageMeta, SourceDate};

@@ -64,321 +64,60 @@ mod ar;
 pub mod cargo;
 mod control;
 mod docs;
+mod error;
+mod options;
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{self, Write};
+use std::io::Write;
 use std::path::Path;
 
 use consign_core::{
-    Algorithm, AtomicFile, Entry, EntryKind, FileTree, HashingWriter, IoError, MetaError,
-    PackageMeta, Platform, PlatformError, RelPath, SourceDate, TreeError, Written,
+    AtomicFile, Entry, EntryKind, FileTree, HashingWriter, PackageMeta, Platform, RelPath,
+    SourceDate, Written,
 };
 use md5::Digest as _;
 
-use crate::archive::ArchiveError;
 use crate::archive::tarball::{self, FileTap, Layout, NoTap};
-use crate::compress::{Codec, Compression};
+use crate::compress::Compression;
 use crate::spool::SpoolWriter;
 
 pub use cargo::CargoDeb;
 pub use control::{Control, DebVersion, PackageName, Priority, Relation, relation_op};
 pub use docs::{Changelog, ChangelogEntry};
+pub use error::DebError;
+pub use options::{DebOptions, RelationField, Script};
 
 /// The largest member an `ar` header can announce (ten decimal digits).
 const AR_MAX: u64 = 9_999_999_999;
 
-/// A relation field of the control file.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum RelationField {
-    /// `Pre-Depends`.
-    PreDepends,
-    /// `Depends`.
-    Depends,
-    /// `Recommends`.
-    Recommends,
-    /// `Suggests`.
-    Suggests,
-    /// `Enhances`.
-    Enhances,
-    /// `Breaks`.
-    Breaks,
-    /// `Conflicts`.
-    Conflicts,
-    /// `Replaces`.
-    Replaces,
-    /// `Provides`.
-    Provides,
-}
-
-impl RelationField {
-    /// Every field, in control-file order.
-    pub const ALL: [RelationField; 9] = [
-        RelationField::PreDepends,
-        RelationField::Depends,
-        RelationField::Recommends,
-        RelationField::Suggests,
-        RelationField::Enhances,
-        RelationField::Breaks,
-        RelationField::Conflicts,
-        RelationField::Replaces,
-        RelationField::Provides,
-    ];
-
-    /// The field name (`Pre-Depends`).
-    pub fn name(self) -> &'static str {
-        match self {
-            RelationField::PreDepends => "Pre-Depends",
-            RelationField::Depends => "Depends",
-            RelationField::Recommends => "Recommends",
-            RelationField::Suggests => "Suggests",
-            RelationField::Enhances => "Enhances",
-            RelationField::Breaks => "Breaks",
-            RelationField::Conflicts => "Conflicts",
-            RelationField::Replaces => "Replaces",
-            RelationField::Provides => "Provides",
-        }
-    }
-}
-
-/// A maintainer script.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[non_exhaustive]
-pub enum Script {
-    /// Runs before the package is unpacked.
-    Preinst,
-    /// Runs after the package is unpacked (`configure`, `triggered`, …).
-    Postinst,
-    /// Runs before the package is removed.
-    Prerm,
-    /// Runs after the package is removed or purged.
-    Postrm,
-}
-
-impl Script {
-    /// Every script.
-    pub const ALL: [Script; 4] = [
-        Script::Preinst,
-        Script::Postinst,
-        Script::Prerm,
-        Script::Postrm,
-    ];
-
-    /// The control member name (`postinst`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Script::Preinst => "preinst",
-            Script::Postinst => "postinst",
-            Script::Prerm => "prerm",
-            Script::Postrm => "postrm",
-        }
-    }
-}
-
-/// What a [`Deb`] writes besides the tree and the metadata: compression, Debian fields,
-/// maintainer scripts, triggers, changelog and copyright.
-///
-/// ```
-/// use consign_package::compress::{Codec, Compression};
-/// use consign_package::deb::{DebOptions, Priority, RelationField, Script};
-/// let options = DebOptions::default()
-///     .compression(Compression::new(Codec::Zstd).level(9)?)
-///     .section("net")
-///     .priority(Priority::Optional)
-///     .relations(RelationField::Recommends, "ca-certificates")?
-///     .script(Script::Postinst, "#!/bin/sh\nset -e\n");
-/// assert_eq!(options.relations.len(), 1);
-/// # Ok::<(), Box<dyn std::error::Error>>(())
-/// ```
-#[derive(Clone, Debug)]
-#[non_exhaustive]
-pub struct DebOptions {
-    /// Compression of both tar members (default: xz level 6, as `dpkg-deb`).
-    pub compression: Compression,
-    /// Digests computed over the `.deb` while it is written.
-    pub algorithms: Vec<Algorithm>,
-    /// The package name; `None` for [`PackageMeta::name`].
-    pub name: Option<PackageName>,
-    /// The full version; `None` for [`PackageMeta::version`] read as SemVer
-    /// ([`DebVersion::from_semver`]) with [`DebOptions::revision`].
-    pub version: Option<DebVersion>,
-    /// The Debian revision appended to the upstream version; `None` for a native version.
-    pub revision: Option<String>,
-    /// The maintainer; `None` for [`PackageMeta::maintainer`].
-    pub maintainer: Option<String>,
-    /// `Section` (`utils`, `net`, …); omitted when `None`.
-    pub section: Option<String>,
-    /// `Priority`.
-    pub priority: Priority,
-    /// `Essential: yes`.
-    pub essential: bool,
-    /// The extended description; `None` for the lines of [`PackageMeta::description`] after
-    /// the first.
-    pub extended_description: Option<String>,
-    /// Relations, besides the `Depends` made from [`PackageMeta::dependencies`].
-    pub relations: Vec<(RelationField, Relation)>,
-    /// Maintainer scripts.
-    pub scripts: BTreeMap<Script, String>,
-    /// The `triggers` control file.
-    pub triggers: Option<String>,
-    /// The changelog.
-    pub changelog: Changelog,
-    /// The copyright notice (`2023 Jane Doe`); `None` for the source date's year and the
-    /// authors.
-    pub copyright: Option<String>,
-    /// The license text for the copyright file; `None` to read [`PackageMeta::license_file`].
-    pub license_text: Option<String>,
-}
-
-impl Default for DebOptions {
-    fn default() -> Self {
-        DebOptions {
-            compression: Compression::new(Codec::Xz),
-            algorithms: vec![Algorithm::Sha256],
-            name: None,
-            version: None,
-            revision: None,
-            maintainer: None,
-            section: None,
-            priority: Priority::Optional,
-            essential: false,
-            extended_description: None,
-            relations: Vec::new(),
-            scripts: BTreeMap::new(),
-            triggers: None,
-            changelog: Changelog::Generated,
-            copyright: None,
-            license_text: None,
-        }
-    }
-}
-
-impl DebOptions {
-    /// Sets the compression.
-    #[must_use]
-    pub fn compression(mut self, compression: Compression) -> Self {
-        self.compression = compression;
-        self
-    }
-
-    /// Sets the digests to compute.
-    #[must_use]
-    pub fn algorithms(mut self, algorithms: &[Algorithm]) -> Self {
-        self.algorithms = algorithms.to_vec();
-        self
-    }
-
-    /// Sets the package name.
-    #[must_use]
-    pub fn name(mut self, name: PackageName) -> Self {
-        self.name = Some(name);
-        self
-    }
-
-    /// Sets the full version.
-    #[must_use]
-    pub fn version(mut self, version: DebVersion) -> Self {
-        self.version = Some(version);
-        self
-    }
-
-    /// Sets the Debian revision.
-    #[must_use]
-    pub fn revision(mut self, revision: impl Into<String>) -> Self {
-        self.revision = Some(revision.into());
-        self
-    }
-
-    /// Sets the maintainer.
-    #[must_use]
-    pub fn maintainer(mut self, maintainer: impl Into<String>) -> Self {
-        self.maintainer = Some(maintainer.into());
-        self
-    }
-
-    /// Sets the section.
-    #[must_use]
-    pub fn section(mut self, section: impl Into<String>) -> Self {
-        self.section = Some(section.into());
-        self
-    }
-
-    /// Sets the priority.
-    #[must_use]
-    pub fn priority(mut self, priority: Priority) -> Self {
-        self.priority = priority;
-        self
-    }
-
-    /// Marks the package essential.
-    #[must_use]
-    pub fn essential(mut self, essential: bool) -> Self {
-        self.essential = essential;
-        self
-    }
-
-    /// Sets the extended description.
-    #[must_use]
-    pub fn extended_description(mut self, text: impl Into<String>) -> Self {
-        self.extended_description = Some(text.into());
-        self
-    }
-
-    /// Adds one relation.
-    #[must_use]
-    pub fn relation(mut self, field: RelationField, relation: Relation) -> Self {
-        self.relations.push((field, relation));
-        self
-    }
-
-    /// Adds the relations of a comma-separated list (`a (>= 1), b | c`).
-    pub fn relations(mut self, field: RelationField, list: &str) -> Result<Self, DebError> {
-        for r in Relation::parse_list(list)? {
-            self.relations.push((field, r));
-        }
-        Ok(self)
-    }
-
-    /// Sets a maintainer script (it must start with `#!`).
-    #[must_use]
-    pub fn script(mut self, script: Script, text: impl Into<String>) -> Self {
-        self.scripts.insert(script, text.into());
-        self
-    }
-
-    /// Sets the `triggers` control file.
-    #[must_use]
-    pub fn triggers(mut self, text: impl Into<String>) -> Self {
-        self.triggers = Some(text.into());
-        self
-    }
-
-    /// Sets the changelog.
-    #[must_use]
-    pub fn changelog(mut self, changelog: Changelog) -> Self {
-        self.changelog = changelog;
-        self
-    }
-
-    /// Sets the copyright notice.
-    #[must_use]
-    pub fn copyright(mut self, notice: impl Into<String>) -> Self {
-        self.copyright = Some(notice.into());
-        self
-    }
-
-    /// Sets the license text.
-    #[must_use]
-    pub fn license_text(mut self, text: impl Into<String>) -> Self {
-        self.license_text = Some(text.into());
-        self
-    }
-}
-
 /// A Debian binary package of a [`FileTree`], ready to be written.
 ///
-/// See the [module documentation](self) for an example.
+/// ```
+/// use consign_core::{Entry, FileTree, PackageMeta, Platform, SourceDate};
+/// use consign_package::deb::{Deb, DebError};
+///
+/// let meta = PackageMeta::new("hello", "2.1.0")?
+///     .description("Greets the world")
+///     .maintainer("Jane Doe <jane@example.org>")
+///     .license("Apache-2.0");
+/// let mut tree = FileTree::new();
+/// tree.insert("usr/bin/hello", Entry::bytes(b"#!/bin/sh\necho hello\n".to_vec()).mode(0o755))?;
+/// let platform: Platform = "aarch64-unknown-linux-gnu".parse()?;
+/// let deb = Deb::new(&tree, &meta, platform, SourceDate::from_unix(1_700_000_000));
+///
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join(deb.file_name()?);
+/// let written = deb.write_to_path(&path)?;
+/// assert_eq!(written.size, std::fs::metadata(&path)?.len());
+/// assert!(path.ends_with("hello_2.1.0_arm64.deb"));
+///
+/// // A platform without a Debian architecture is refused before anything is written.
+/// let mac: Platform = "aarch64-apple-darwin".parse()?;
+/// let err = Deb::new(&tree, &meta, mac, SourceDate::from_unix(0)).write_to(Vec::new());
+/// assert!(matches!(err, Err(DebError::Platform(_))));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct Deb<'a> {
     tree: &'a FileTree,
@@ -600,8 +339,21 @@ impl<'a> Deb<'a> {
 
     /// Writes the package to `out`, returning the size and digests of the bytes written.
     pub fn write_to(&self, out: impl Write) -> Result<Written, DebError> {
-        let output = |source| DebError::Output { source };
+        self.write_plan(&self.plan()?, out)
+    }
+
+    /// Writes the package to `path` atomically: the file appears only when complete, and
+    /// inputs are checked before the temporary file is created.
+    pub fn write_to_path(&self, path: impl AsRef<Path>) -> Result<Written, DebError> {
         let plan = self.plan()?;
+        let mut file = AtomicFile::create(path.as_ref())?;
+        let written = self.write_plan(&plan, &mut file)?;
+        file.commit()?;
+        Ok(written)
+    }
+
+    fn write_plan(&self, plan: &Plan<'_>, out: impl Write) -> Result<Written, DebError> {
+        let output = |source| DebError::Output { source };
         let compression = self.options.compression;
         let ext = match compression.codec().extension() {
             "" => String::new(),
@@ -621,7 +373,7 @@ impl<'a> Deb<'a> {
         }
 
         // 2. The control member, small enough to build in memory.
-        let control = self.control_tar(&plan, &md5.sums, &compression)?;
+        let control = self.control_tar(plan, &md5.sums, &compression)?;
 
         // 3. The ar container.
         let hashing = HashingWriter::new(out, &self.options.algorithms);
@@ -635,16 +387,6 @@ impl<'a> Deb<'a> {
         .map_err(output)?;
         let (mut out, written) = ar.into_inner().finish();
         out.flush().map_err(output)?;
-        Ok(written)
-    }
-
-    /// Writes the package to `path` atomically: the file appears only when complete.
-    pub fn write_to_path(&self, path: impl AsRef<Path>) -> Result<Written, DebError> {
-        // Check everything before creating even the temporary file.
-        self.plan()?;
-        let mut file = AtomicFile::create(path.as_ref())?;
-        let written = self.write_to(&mut file)?;
-        file.commit()?;
         Ok(written)
     }
 
@@ -751,128 +493,6 @@ impl FileTap for Md5Tap {
     fn end(&mut self) {
         if let Some((path, h)) = self.current.take() {
             self.sums.insert(path, h.finalize().into());
-        }
-    }
-}
-
-/// A package that could not be built.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum DebError {
-    /// The package name breaks Debian policy 5.6.1.
-    #[error("invalid Debian package name {name:?}: {reason}")]
-    Name {
-        /// The name.
-        name: String,
-        /// What is wrong.
-        reason: &'static str,
-    },
-    /// The version breaks Debian policy 5.6.12.
-    #[error("invalid Debian version {version:?}: {reason}")]
-    Version {
-        /// The version.
-        version: String,
-        /// What is wrong.
-        reason: &'static str,
-    },
-    /// A relation (`Depends`, …) that Debian cannot parse.
-    #[error("invalid package relation {relation:?}: {reason}")]
-    Relation {
-        /// The relation as given.
-        relation: String,
-        /// What is wrong.
-        reason: &'static str,
-    },
-    /// A control field, script or document with a value Debian does not accept.
-    #[error("invalid {field} {value:?}: {reason}")]
-    Field {
-        /// The field.
-        field: &'static str,
-        /// The value.
-        value: String,
-        /// What is allowed.
-        reason: &'static str,
-    },
-    /// Required metadata is missing.
-    #[error("missing {field}: {hint}")]
-    Missing {
-        /// What is missing.
-        field: &'static str,
-        /// How to give it.
-        hint: &'static str,
-    },
-    /// A configuration-file flag on something that is not a file.
-    #[error("{path} is marked as a configuration file but is not a regular file")]
-    Conffile {
-        /// The entry.
-        path: RelPath,
-    },
-    /// A member larger than an `ar` header can announce.
-    #[error("{member} is {size} bytes compressed: an ar member holds at most 9999999999")]
-    TooLarge {
-        /// The member.
-        member: String,
-        /// Its size.
-        size: u64,
-    },
-    /// A file of the tree could not be read, or changed while it was packaged.
-    #[error("cannot package {path}: {source}")]
-    Entry {
-        /// The entry.
-        path: RelPath,
-        /// The I/O error.
-        #[source]
-        source: io::Error,
-    },
-    /// An owner name longer than tar can hold.
-    #[error("cannot package {path}: owner name {name:?} is longer than 31 bytes")]
-    OwnerName {
-        /// The entry.
-        path: RelPath,
-        /// The name.
-        name: String,
-    },
-    /// A `[package.metadata.deb]` key that is unknown or malformed.
-    #[error("[package.metadata.deb] key `{key}`: {reason}")]
-    Metadata {
-        /// The key (`assets[2]`, `depends`, …).
-        key: String,
-        /// What is wrong and what to write instead.
-        reason: String,
-    },
-    /// Writing the output failed.
-    #[error("cannot write the package: {source}")]
-    Output {
-        /// The I/O error.
-        #[source]
-        source: io::Error,
-    },
-    /// See [`PlatformError`] (a platform without a Debian architecture).
-    #[error(transparent)]
-    Platform(#[from] PlatformError),
-    /// See [`TreeError`].
-    #[error(transparent)]
-    Tree(#[from] TreeError),
-    /// See [`IoError`].
-    #[error(transparent)]
-    Io(#[from] IoError),
-    /// See [`MetaError`].
-    #[error(transparent)]
-    Meta(#[from] MetaError),
-}
-
-impl From<ArchiveError> for DebError {
-    fn from(e: ArchiveError) -> Self {
-        match e {
-            ArchiveError::Entry { path, source } => DebError::Entry { path, source },
-            ArchiveError::OwnerName { path, name } => DebError::OwnerName { path, name },
-            ArchiveError::Output { source } => DebError::Output { source },
-            ArchiveError::Tree(e) => DebError::Tree(e),
-            ArchiveError::Io(e) => DebError::Io(e),
-            // The tar stage has no level to check and no zip entry.
-            other @ (ArchiveError::Level { .. } | ArchiveError::Zip { .. }) => DebError::Output {
-                source: io::Error::other(other),
-            },
         }
     }
 }
