@@ -10,7 +10,7 @@
 //! | `maintainer` | `Name <email>` (default: the first author) |
 //! | `copyright` | the copyright notice (default: the year and the authors) |
 //! | `license-file` | `"LICENSE"` or `["LICENSE", lines_to_skip]`: the license text |
-//! | `depends`, `pre-depends`, `recommends`, `suggests`, `enhances`, `conflicts`, `breaks`, `replaces`, `provides` | a relation list, as a string (`"a (>= 1), b \| c"`) or an array of strings |
+//! | `depends`, `pre-depends`, `recommends`, `suggests`, `enhances`, `conflicts`, `breaks`, `replaces`, `provides` | a relation list, as a string (`"a (>= 1), b \| c"`) or an array of strings; no default (a binary linked against glibc needs `depends = "libc6 (>= …)"`) |
 //! | `section` | `utils`, `net`, … |
 //! | `priority` | `required`, `important`, `standard`, `optional` |
 //! | `essential` | `true` or `false` |
