@@ -6,6 +6,8 @@
 //! what it wrote, so checksums and signatures never need a second read.
 //!
 //! - [`archive`]: [`Archive`] writes `.tar`, `.tar.gz`, `.tar.xz`, `.tar.zst` and `.zip`.
+//! - [`deb`]: [`Deb`] writes Debian packages (`.deb`); [`CargoDeb`] reads their inputs from
+//!   Cargo and `[package.metadata.deb]`.
 //! - [`compress`]: the [`Codec`] and [`Compression`] every writer shares.
 //!
 //! ```
@@ -30,6 +32,9 @@
 
 pub mod archive;
 pub mod compress;
+pub mod deb;
+mod spool;
 
 pub use archive::{Archive, ArchiveError, ArchiveFormat, ArchiveOptions};
 pub use compress::{Codec, Compression};
+pub use deb::{CargoDeb, Deb, DebError, DebOptions};

@@ -11,7 +11,7 @@
 //! File data is streamed from disk through one bounded buffer, and the compressed output is
 //! hashed as it is written.
 
-mod tarball;
+pub(crate) mod tarball;
 mod zipfile;
 
 use std::io::{self, Write};
