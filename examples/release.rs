@@ -14,10 +14,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 use consign::core::{
-    Algorithm, Artifact, ArtifactKind, Entry, FileTree, PackageMeta, Platform, ReleaseManifest,
-    SourceDate, Style, write_atomic,
+    Algorithm, Artifact, ArtifactKind, Entry, FileTree, Libc, PackageMeta, Platform,
+    ReleaseManifest, SourceDate, Style, Written, write_atomic,
 };
 use consign::package::archive::release_stem;
+use consign::package::deb::{Deb, DebOptions, RelationField};
 use consign::package::{Archive, ArchiveFormat, ArchiveOptions};
 use consign::sbom::{CargoOptions, CdxVersion, Features, Inventory, Sbom, TargetTriple};
 
@@ -128,6 +129,51 @@ fn staging_tree(program: &Path, name: &str) -> Result<FileTree, Error> {
     Ok(tree)
 }
 
+/// The Linux packages' contents: the program in `/usr/bin`, the README in the doc directory.
+fn linux_package_tree(program: &Path, name: &str) -> Result<FileTree, Error> {
+    let mut tree = FileTree::new();
+    tree.insert(format!("usr/bin/{name}"), Entry::file(program)?.mode(0o755))?;
+    tree.insert(
+        format!("usr/share/doc/{name}/README.md"),
+        Entry::file(workspace_root().join("README.md"))?
+            .mode(0o644)
+            .doc(),
+    )?;
+    Ok(tree)
+}
+
+/// What the job has released so far, and what it needs to describe each file.
+struct Release<'a> {
+    manifest: ReleaseManifest,
+    inventory: &'a Inventory,
+    out: &'a Path,
+    date: SourceDate,
+    platform: Platform,
+}
+
+impl Release<'_> {
+    /// Records a released file, writes its CycloneDX and SPDX SBOMs (`<file>.cdx.json`,
+    /// `<file>.spdx.json`) and records them too.
+    fn add(&mut self, file_name: &str, kind: ArtifactKind, written: &Written) -> Result<(), Error> {
+        let artifact = Artifact::new(file_name, kind, written)?.with_platform(self.platform);
+        println!(
+            "{file_name}: {} bytes, {}",
+            written.size,
+            written.sha256().ok_or("no sha256")?
+        );
+        self.manifest.add(artifact.clone())?;
+        let sbom = Sbom::new(self.inventory, self.date).subject(artifact);
+        for doc in [sbom.cyclonedx(CdxVersion::V1_6)?, sbom.spdx()?] {
+            let name = sbom.file_name(doc.format());
+            write_atomic(self.out.join(&name), doc.as_bytes())?;
+            let written = consign::core::hash_reader(doc.as_bytes(), &ALGORITHMS)?;
+            self.manifest
+                .add(Artifact::new(&name, ArtifactKind::Sbom, &written)?)?;
+        }
+        Ok(())
+    }
+}
+
 fn run() -> Result<(), Error> {
     let args = parse_args()?;
     let date = source_date(args.source_date.as_deref())?;
@@ -137,6 +183,11 @@ fn run() -> Result<(), Error> {
     };
     let mut meta =
         PackageMeta::from_manifest(workspace_root().join("Cargo.toml"), Some("consign"))?;
+    if args.name.is_none() {
+        meta.description = Some(
+            "Print or check SHA-256, SHA-512 and BLAKE3 checksums, hashing on every core".into(),
+        );
+    }
     meta.name = args.name.unwrap_or_else(|| "consign-sums".into());
     if let Some(v) = args.version {
         meta.version = v;
@@ -166,31 +217,50 @@ fn run() -> Result<(), Error> {
     }
     .with_files(&tree)?;
     let stem = release_stem(&meta, &platform);
-    let mut manifest = ReleaseManifest::new(&meta.name, &meta.version, date);
+    let mut release = Release {
+        manifest: ReleaseManifest::new(&meta.name, &meta.version, date),
+        inventory: &inventory,
+        out: &out,
+        date,
+        platform,
+    };
     for format in FORMATS {
         let file_name = format!("{stem}.{}", format.extension());
         let written = Archive::new(format, &tree, date)
             .top_level_dir(&stem)?
             .options(ArchiveOptions::default().algorithms(&ALGORITHMS))
             .write_to_path(out.join(&file_name))?;
-        println!(
-            "{file_name}: {} bytes, {}",
-            written.size,
-            written.sha256().ok_or("no sha256")?
-        );
-        let archive =
-            Artifact::new(&file_name, ArtifactKind::Archive, &written)?.with_platform(platform);
-        manifest.add(archive.clone())?;
-        // <archive>.cdx.json and <archive>.spdx.json
-        let sbom = Sbom::new(&inventory, date).subject(archive);
-        for doc in [sbom.cyclonedx(CdxVersion::V1_6)?, sbom.spdx()?] {
-            let name = sbom.file_name(doc.format());
-            write_atomic(out.join(&name), doc.as_bytes())?;
-            let written = consign::core::hash_reader(doc.as_bytes(), &ALGORITHMS)?;
-            manifest.add(Artifact::new(&name, ArtifactKind::Sbom, &written)?)?;
-        }
+        release.add(&file_name, ArtifactKind::Archive, &written)?;
     }
 
+    // The Debian package: the program in /usr/bin, the README beside the generated copyright
+    // and changelog.
+    let deb_tree = linux_package_tree(&program, &meta.name)?;
+    // Debian's copyright file names the licenses and points at /usr/share/common-licenses.
+    let mut deb_meta = meta.clone();
+    deb_meta.license_file = None;
+    let mut deb_options = DebOptions::default();
+    if platform.libc() == Some(Libc::Gnu) {
+        // What a Rust program linked against glibc 2.34+ needs (dpkg-shlibdeps would say so).
+        deb_options = deb_options.relations(
+            RelationField::Depends,
+            "libc6 (>= 2.34), libgcc-s1 (>= 4.2)",
+        )?;
+    }
+    let deb = Deb::new(&deb_tree, &deb_meta, platform, date).options(
+        deb_options
+            .algorithms(&ALGORITHMS)
+            .section("utils")
+            .extended_description(
+                "consign-sums prints what sha256sum, sha512sum and b3sum print, byte for byte,\n\
+                 and checks GNU and BSD checksum files, reading and hashing on every core.",
+            ),
+    );
+    let deb_name = deb.file_name()?;
+    let written = deb.write_to_path(out.join(&deb_name))?;
+    release.add(&deb_name, ArtifactKind::Deb, &written)?;
+
+    let mut manifest = release.manifest;
     for algorithm in ALGORITHMS {
         let sums = manifest.checksums(algorithm)?;
         let text = sums.to_text(Style::Gnu);

@@ -11,6 +11,7 @@ use std::process::Command;
 
 use common::{examples_dir, require_tool, run, run_ok};
 use consign::core::{Algorithm, ArtifactKind, ChecksumFile, ReleaseManifest, hash_file};
+use consign::sbom::CdxVersion;
 
 const DATE: &str = "1700000000";
 
@@ -73,7 +74,10 @@ fn main_job_writes_a_verifiable_reproducible_release() {
                 })
                 .current_dir(dist),
         );
-        assert_eq!(out.lines().count(), 4, "{out}");
+        assert!(
+            out.lines().count() >= 15,
+            "archives, .deb and SBOMs:\n{out}"
+        );
         assert!(out.lines().all(|l| l.ends_with(": OK")), "{out}");
     }
 
@@ -105,6 +109,80 @@ fn main_job_writes_a_verifiable_reproducible_release() {
     )
     .unwrap();
     assert!(sums.verify_dir(dist, consign::core::Jobs::All).is_ok());
+    let checksummed = manifest
+        .artifacts()
+        .filter(|a| a.kind != ArtifactKind::Checksums)
+        .count();
+    assert_eq!(
+        sums.len(),
+        checksummed,
+        "SHA256SUMS lists every released file"
+    );
+
+    // Every archive and package has a CycloneDX and an SPDX SBOM naming it by its digests, and
+    // the validators accept them.
+    let mut sboms = Vec::new();
+    let shipped: Vec<_> = manifest
+        .artifacts()
+        .filter(|a| {
+            matches!(
+                a.kind,
+                ArtifactKind::Archive | ArtifactKind::Deb | ArtifactKind::Rpm
+            )
+        })
+        .collect();
+    assert_eq!(shipped.len(), 5, "four archives and a .deb");
+    for art in shipped {
+        let sha256 = art.digests.get(Algorithm::Sha256).unwrap().hex();
+        for (ext, version) in [("cdx.json", Some(CdxVersion::V1_6)), ("spdx.json", None)] {
+            let name = format!("{}.{ext}", art.name);
+            let listed = manifest
+                .get(&name)
+                .unwrap_or_else(|| panic!("{name} not listed"));
+            assert_eq!(listed.kind, ArtifactKind::Sbom);
+            let text = fs::read_to_string(dist.join(&name)).unwrap();
+            assert!(
+                text.contains(&sha256),
+                "{name} does not name its subject's digest"
+            );
+            sboms.push((dist.join(&name), version));
+        }
+    }
+    common::sbom::validate(&sboms);
+
+    // The .deb: dpkg-deb reads it, and the program it installs runs.
+    require_tool("dpkg-deb", "dpkg");
+    let deb = dist.join(format!(
+        "consign-sums_{}_{}.deb",
+        env!("CARGO_PKG_VERSION"),
+        consign::core::Platform::host()
+            .unwrap()
+            .debian_arch()
+            .unwrap()
+    ));
+    let info = run_ok(Command::new("dpkg-deb").arg("--info").arg(&deb));
+    assert!(info.contains(" Package: consign-sums\n"), "{info}");
+    assert!(
+        info.contains(&format!(" Version: {}\n", env!("CARGO_PKG_VERSION"))),
+        "{info}"
+    );
+    let root = tempfile::tempdir().unwrap();
+    run_ok(
+        Command::new("dpkg-deb")
+            .arg("-x")
+            .arg(&deb)
+            .arg(root.path()),
+    );
+    let version = run_ok(Command::new(root.path().join("usr/bin/consign-sums")).arg("--version"));
+    assert_eq!(
+        version,
+        format!("consign-sums {}\n", env!("CARGO_PKG_VERSION"))
+    );
+    assert!(
+        root.path()
+            .join("usr/share/doc/consign-sums/copyright")
+            .is_file()
+    );
 
     // The shipped program runs from each archive and does its job.
     let host = consign::core::Platform::host().unwrap();
