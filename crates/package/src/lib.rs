@@ -30,6 +30,7 @@
 
 pub mod archive;
 pub mod compress;
+mod spool;
 
 pub use archive::{Archive, ArchiveError, ArchiveFormat, ArchiveOptions};
 pub use compress::{Codec, Compression};
