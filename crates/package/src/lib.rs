@@ -6,6 +6,8 @@
 //! what it wrote, so checksums and signatures never need a second read.
 //!
 //! - [`archive`]: [`Archive`] writes `.tar`, `.tar.gz`, `.tar.xz`, `.tar.zst` and `.zip`.
+//! - [`rpm`]: [`Rpm`] writes binary `.rpm` packages (gzip, xz or zstd payload, every digest
+//!   current rpm checks); [`CargoRpm`] reads `[package.metadata.generate-rpm]`.
 //! - [`compress`]: the [`Codec`] and [`Compression`] every writer shares.
 //!
 //! ```
@@ -30,7 +32,12 @@
 
 pub mod archive;
 pub mod compress;
+pub mod rpm;
 mod spool;
 
 pub use archive::{Archive, ArchiveError, ArchiveFormat, ArchiveOptions};
 pub use compress::{Codec, Compression};
+pub use rpm::{
+    CargoRpm, CargoTarget, ChangelogEntry, FileAttrs, RelationKind, Rpm, RpmError, RpmOptions,
+    RpmSpec, Scriptlet, ScriptletKind,
+};
