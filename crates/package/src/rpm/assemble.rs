@@ -10,6 +10,10 @@ use super::spec::{ChangelogEntry, RelationKind, RpmSpec, Scriptlet, ScriptletKin
 use super::{RpmError, RpmOptions, check, tags};
 use crate::compress::Codec;
 
+/// The most space reserved for signatures: rpm refuses signature headers past 64 MiB, and
+/// signatures take a few kilobytes.
+const MAX_RESERVED: u32 = 1 << 20;
+
 /// An RPM architecture: its name, the `%{_isa}` suffix of its provides, its lead number.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Arch {
@@ -109,6 +113,12 @@ impl<'a> Plan<'a> {
         options: &RpmOptions,
     ) -> Result<Plan<'a>, RpmError> {
         let id = identity(meta, spec, platform)?;
+        if options.reserved_space > MAX_RESERVED {
+            return Err(RpmError::TooLarge {
+                what: "reserved signature space",
+                size: options.reserved_space.into(),
+            });
+        }
         let codec = options.compression.codec();
         if !matches!(codec, Codec::Gzip | Codec::Xz | Codec::Zstd) {
             return Err(RpmError::Compression { codec });

@@ -36,6 +36,8 @@ struct Record<'t> {
     rel: &'t RelPath,
     /// Where the data, mode and owner come from (the target, for a hard link).
     source: &'t Entry,
+    /// For a hard link, the file it links to.
+    link_of: Option<&'t RelPath>,
     kind: Kind,
     mode: u32,
     size: u64,
@@ -81,17 +83,12 @@ impl<'t> FileList<'t> {
         if let Some((path, _)) = attrs.iter().find(|(p, _)| !positions.contains_key(p)) {
             return Err(RpmError::UnknownPath { path: path.clone() });
         }
-        // Hard-link sets: the target and every link to it.
+        // Hard-link sets: the target and every link to it (targets are regular files of
+        // the tree, so explicit entries, listed).
         let mut sets: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-        for (i, (rel, entry)) in tree.iter().filter(|(_, e)| !e.is_implied()).enumerate() {
-            if let EntryKind::Hardlink { target } = entry.kind() {
-                let t = positions.get(target).copied().ok_or_else(|| {
-                    RpmError::Tree(consign_core::TreeError::HardlinkTarget {
-                        path: rel.clone(),
-                        target: target.clone(),
-                    })
-                })?;
-                sets.entry(t).or_insert_with(|| vec![t]).push(i);
+        for (i, r) in records.iter().enumerate() {
+            if let Some(t) = r.link_of.and_then(|target| positions.get(target)) {
+                sets.entry(*t).or_insert_with(|| vec![*t]).push(i);
             }
         }
         for (i, r) in records.iter_mut().enumerate() {
@@ -318,10 +315,14 @@ fn record<'t>(
         value: rel.to_string(),
         reason,
     };
+    let mut link_of = None;
     let (source, kind) = match entry.kind() {
         EntryKind::File { .. } => (entry, Kind::File),
         EntryKind::Hardlink { target } => match tree.get(target.as_str()) {
-            Some(t) if matches!(t.kind(), EntryKind::File { .. }) => (t, Kind::File),
+            Some(t) if matches!(t.kind(), EntryKind::File { .. }) => {
+                link_of = Some(target);
+                (t, Kind::File)
+            }
             _ => {
                 return Err(RpmError::Tree(consign_core::TreeError::HardlinkTarget {
                     path: rel.clone(),
@@ -376,6 +377,7 @@ fn record<'t>(
         path: format!("/{rel}"),
         rel,
         source,
+        link_of,
         kind,
         mode: type_bits | source.permissions(),
         size,

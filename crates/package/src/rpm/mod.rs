@@ -94,7 +94,7 @@ pub struct RpmOptions {
     /// builds differ).
     pub build_host: String,
     /// Zero bytes reserved in the signature header so that a signature can later be added
-    /// in place (`rpmsign`); 4128 by default, as rpmbuild reserves.
+    /// in place (`rpmsign`); 4128 by default, as rpmbuild reserves; at most 1 MiB.
     pub reserved_space: u32,
 }
 
@@ -144,7 +144,33 @@ impl RpmOptions {
 /// Required: the tree, the package metadata (name, version, a description and a license),
 /// the target [`Platform`] (its RPM architecture) and the [`SourceDate`]. [`RpmSpec`] adds
 /// what only rpm says; [`RpmOptions`] chooses compression and digests. Everything is checked
-/// before the first byte is written. See the [module documentation](self) for an example.
+/// before the first byte is written.
+///
+/// ```
+/// use consign_core::{Entry, FileTree, PackageMeta, SourceDate};
+/// use consign_package::rpm::{Rpm, RpmError, RpmSpec};
+///
+/// let mut tree = FileTree::new();
+/// tree.insert("usr/share/hello/greeting", Entry::bytes(b"hello\n".to_vec()))?;
+/// let meta = PackageMeta::new("hello-data", "2.1")?
+///     .description("Greetings\nData files for hello.")
+///     .license("CC0-1.0");
+/// let platform = "aarch64-unknown-linux-gnu".parse()?;
+/// let rpm = Rpm::new(&tree, &meta, platform, SourceDate::from_unix(0))
+///     .spec(RpmSpec::default().release("3").epoch(1));
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join(rpm.file_name()?);
+/// let written = rpm.write_to_path(&path)?;
+/// assert!(path.ends_with("hello-data-2.1-3.aarch64.rpm"));
+/// assert_eq!(written.size, std::fs::metadata(&path)?.len());
+///
+/// // Refused input names the value, and leaves nothing at the path.
+/// let bad = rpm.clone().spec(RpmSpec::default().release("3-1"));
+/// let err = bad.write_to_path(dir.path().join("bad.rpm")).unwrap_err();
+/// assert!(matches!(err, RpmError::Invalid { field: "release", .. }));
+/// assert!(!dir.path().join("bad.rpm").exists());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct Rpm<'a> {
     tree: &'a FileTree,

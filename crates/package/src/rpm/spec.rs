@@ -166,6 +166,15 @@ impl ChangelogEntry {
 /// A file marked [`consign_core::Entry::config`] is `%config(noreplace)`: an administrator's
 /// changes survive upgrades (the new file is saved as `.rpmnew`). `replace` makes it plain
 /// `%config` (the old file is saved as `.rpmsave` and replaced).
+///
+/// ```
+/// use consign_package::rpm::{FileAttrs, RpmSpec};
+/// let spec = RpmSpec::default()
+///     .file_attrs("etc/app/defaults.conf", FileAttrs::default().replace())?
+///     .file_attrs("usr/bin/ping-ish", FileAttrs::default().caps("cap_net_raw=ep"))?;
+/// assert_eq!(spec.files.len(), 2);
+/// # Ok::<(), consign_package::rpm::RpmError>(())
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct FileAttrs {
@@ -260,6 +269,34 @@ pub struct RpmSpec {
 }
 
 impl RpmSpec {
+    /// Sets the package name (instead of the metadata's).
+    #[must_use]
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Sets the version (instead of the metadata's).
+    #[must_use]
+    pub fn version(mut self, version: impl Into<String>) -> Self {
+        self.version = Some(version.into());
+        self
+    }
+
+    /// Sets the description (instead of the metadata's).
+    #[must_use]
+    pub fn description(mut self, text: impl Into<String>) -> Self {
+        self.description = Some(text.into());
+        self
+    }
+
+    /// Sets the license expression (instead of the metadata's).
+    #[must_use]
+    pub fn license(mut self, spdx: impl Into<String>) -> Self {
+        self.license = Some(spdx.into());
+        self
+    }
+
     /// Sets the release.
     #[must_use]
     pub fn release(mut self, release: impl Into<String>) -> Self {
