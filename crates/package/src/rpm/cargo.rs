@@ -57,7 +57,7 @@ pub struct CargoTarget {
     /// The platform built for (`cargo build --target`); `None` for the host, built without
     /// `--target`.
     pub platform: Option<Platform>,
-    /// The Cargo profile (`release` by default; `dev` builds into `debug`).
+    /// The Cargo profile (`release` by default; `dev` and `test` build into `debug`).
     pub profile: String,
     /// `[package.metadata.generate-rpm.variants.<name>]` tables to apply, in order.
     pub variants: Vec<String>,
@@ -239,7 +239,13 @@ fn build_dir(target_dir: &Path, triple: Option<String>, profile: &str) -> PathBu
     if let Some(t) = triple {
         d.push(t);
     }
-    d.push(if profile == "dev" { "debug" } else { profile });
+    // Cargo's built-in profiles build into `debug` (dev, test) and `release` (release,
+    // bench); a custom profile into a directory of its name.
+    d.push(match profile {
+        "dev" | "test" => "debug",
+        "bench" => "release",
+        other => other,
+    });
     d
 }
 

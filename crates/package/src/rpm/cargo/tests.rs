@@ -270,6 +270,18 @@ fn duplicate_and_escaping_destinations_are_tree_errors() {
 }
 
 #[test]
+fn build_directories() {
+    let t = Path::new("/w/target");
+    let triple = Some("aarch64-unknown-linux-gnu".to_owned());
+    assert_eq!(build_dir(t, None, "dev"), Path::new("/w/target/debug"));
+    assert_eq!(build_dir(t, None, "bench"), Path::new("/w/target/release"));
+    assert_eq!(
+        build_dir(t, triple, "dist"),
+        Path::new("/w/target/aarch64-unknown-linux-gnu/dist")
+    );
+}
+
+#[test]
 fn versions_and_wildcards() {
     assert_eq!(rpm_version("1.2.3"), "1.2.3");
     assert_eq!(rpm_version("1.0.0-alpha-2"), "1.0.0~alpha.2");
@@ -279,4 +291,23 @@ fn versions_and_wildcards() {
     assert!(!wildcard("*.png", "a.png.bak"));
     assert!(wildcard("*", ""));
     assert!(!wildcard("?", ""));
+}
+
+#[test]
+fn globs_keep_the_path_below_the_first_wildcard() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path();
+    for p in ["a/x.png", "a/b/y.png", "a/b/c/z.png", "a/b/c/z.txt"] {
+        let p = base.join(p);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(p, b"").unwrap();
+    }
+    let below = |pattern: &str| -> Vec<String> {
+        glob(base, pattern).into_iter().map(|(_, b)| b).collect()
+    };
+    assert_eq!(below("a/**/*.png"), ["b/c/z.png", "b/y.png", "x.png"]);
+    assert_eq!(below("a/*/?.png"), ["b/y.png"]);
+    assert_eq!(below("a/b/c/z.*"), ["z.png", "z.txt"]);
+    assert_eq!(below("a/x.png").len(), 1);
+    assert!(below("a/nothing*").is_empty());
 }
