@@ -5,7 +5,7 @@
 //! | module | crate | feature | what it does |
 //! |---|---|---|---|
 //! | [`core`] | `consign-core` | always | digests, hashing, checksum files, file trees, platforms, package metadata, artifacts, atomic output |
-//! | `package` | `consign-package` | `package` | tar/zip archives (and Linux/macOS/Windows packages) |
+//! | `package` | `consign-package` | `package` | tar/zip archives, rpm packages (and more Linux/macOS/Windows packages) |
 //! | `sign` | `consign-sign` | `sign` | signatures and attestations |
 //! | `oci` | `consign-oci` | `oci` | OCI images, layouts and registries |
 //! | `sbom` | `consign-sbom` | `sbom` | CycloneDX and SPDX documents |

@@ -8,6 +8,8 @@
 //! - [`archive`]: [`Archive`] writes `.tar`, `.tar.gz`, `.tar.xz`, `.tar.zst` and `.zip`.
 //! - [`deb`]: [`Deb`] writes Debian packages (`.deb`); [`CargoDeb`] reads their inputs from
 //!   Cargo and `[package.metadata.deb]`.
+//! - [`rpm`]: [`Rpm`] writes binary `.rpm` packages (gzip, xz or zstd payload, every digest
+//!   current rpm checks); [`CargoRpm`] reads `[package.metadata.generate-rpm]`.
 //! - [`compress`]: the [`Codec`] and [`Compression`] every writer shares.
 //!
 //! ```
@@ -33,8 +35,13 @@
 pub mod archive;
 pub mod compress;
 pub mod deb;
+pub mod rpm;
 mod spool;
 
 pub use archive::{Archive, ArchiveError, ArchiveFormat, ArchiveOptions};
 pub use compress::{Codec, Compression};
 pub use deb::{CargoDeb, Deb, DebError, DebOptions};
+pub use rpm::{
+    CargoRpm, CargoTarget, ChangelogEntry, FileAttrs, RelationKind, Rpm, RpmError, RpmOptions,
+    RpmSpec, Scriptlet, ScriptletKind,
+};

@@ -55,9 +55,7 @@ impl Write for SpoolWriter {
 /// A compressed payload waiting in a temporary file (deleted when dropped).
 pub(crate) struct Spool {
     file: File,
-    /// Size and digests of the uncompressed payload (for formats whose headers record them;
-    /// `.deb` does not).
-    #[allow(dead_code)]
+    /// Size and digests of the uncompressed payload.
     pub(crate) raw: Written,
     /// Size and digests of the compressed payload (what [`Spool::copy_to`] writes).
     pub(crate) packed: Written,

@@ -1,0 +1,401 @@
+//! RPM packages: [`Rpm`] writes a [`FileTree`] and its [`PackageMeta`] as a binary `.rpm`.
+//!
+//! The package is the v4 format every rpm from 4.14 to 6 installs: a lead, a signature header
+//! (SHA-256 of the main header, sizes, space reserved for a signature), the main header, and
+//! a compressed cpio payload (gzip, xz or zstd). The main header carries the digests current
+//! rpm insists on: SHA-256 of every file (`FILEDIGESTALGO` 8), of the compressed payload
+//! (`PAYLOADDIGEST`) and of the uncompressed one (`PAYLOADDIGESTALT`), so `rpm -Kv` reports
+//! each digest OK and rpm 6 does not refuse the package for having none. Files of 4 GiB or
+//! more switch the package to 64-bit size tags and rpm's stripped cpio format
+//! (`rpmlib(LargeFiles)`).
+//!
+//! # Why consign writes its own
+//!
+//! The header must record digests and sizes of the payload, and it comes before the payload.
+//! The `rpm` crate solves this by holding the whole compressed payload in memory (a 1 GiB
+//! file costs a gigabyte of RAM); rpmbuild writes placeholders and seeks back, so it cannot
+//! write to a pipe. [`Rpm`] compresses the payload once into an anonymous temporary file
+//! while hashing the raw and compressed bytes and every file, builds the headers from those
+//! digests, then writes lead, headers and the spooled payload to any `impl Write`: memory
+//! stays flat, each input file is read once, and the output is never read back.
+//!
+//! # Reproducible
+//!
+//! Entries are in path order, every file time and the build time are the [`SourceDate`], the
+//! build host is a fixed name, owners come from the tree, relations are sorted, and the
+//! compressors are deterministic: the same inputs give the same bytes.
+//!
+//! ```
+//! use consign_core::{Dependency, Entry, FileTree, PackageMeta, Platform, SourceDate, VersionOp};
+//! use consign_package::rpm::{Rpm, RpmSpec, Scriptlet, ScriptletKind};
+//!
+//! let mut tree = FileTree::new();
+//! tree.insert("usr/bin/hello", Entry::bytes(b"#!/bin/sh\necho hello\n".to_vec()).mode(0o755))?;
+//! tree.insert("etc/hello.conf", Entry::bytes(b"greeting = hello\n".to_vec()).config())?;
+//! let meta = PackageMeta::new("hello", "1.0.0")?
+//!     .description("Says hello\nA longer text about saying hello.")
+//!     .license("MIT");
+//! let spec = RpmSpec::default()
+//!     .requires(Dependency::new("coreutils").version(VersionOp::GreaterEq, "8"))
+//!     .scriptlet(Scriptlet::new(ScriptletKind::Post, "echo installed\n"));
+//! let rpm = Rpm::new(&tree, &meta, "x86_64-unknown-linux-gnu".parse()?, SourceDate::from_unix(1_700_000_000))
+//!     .spec(spec);
+//! assert_eq!(rpm.file_name()?, "hello-1.0.0-1.x86_64.rpm");
+//! let mut out = Vec::new();
+//! let written = rpm.write_to(&mut out)?;
+//! assert_eq!(written.size, out.len() as u64);
+//! assert_eq!(&out[..4], &[0xed, 0xab, 0xee, 0xdb]);
+//! // Same inputs, same bytes.
+//! assert_eq!(rpm.write_to(Vec::new())?, written);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod assemble;
+pub mod cargo;
+mod check;
+mod cpio;
+mod deps;
+mod files;
+mod header;
+mod spec;
+mod tags;
+
+use std::io::{self, Write};
+use std::path::Path;
+
+use consign_core::{
+    Algorithm, AtomicFile, FileTree, HashingWriter, IoError, MetaError, PackageMeta, Platform,
+    PlatformError, RelPath, SourceDate, TreeError, Written,
+};
+
+use crate::compress::{Codec, Compression};
+use crate::spool::SpoolWriter;
+
+pub use cargo::{CargoRpm, CargoTarget};
+pub use spec::{ChangelogEntry, FileAttrs, RelationKind, RpmSpec, Scriptlet, ScriptletKind};
+
+/// Behaviour switches for [`Rpm`].
+///
+/// ```
+/// use consign_package::compress::{Codec, Compression};
+/// use consign_package::rpm::RpmOptions;
+/// let fast = RpmOptions::default().compression(Compression::new(Codec::Zstd).level(3)?);
+/// assert_eq!(fast.compression.get_level(), 3);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RpmOptions {
+    /// Payload compression: gzip, xz or zstd (zstd level 19 by default, as rpm 6 does).
+    pub compression: Compression,
+    /// Digests computed over the whole `.rpm` while it is written.
+    pub algorithms: Vec<Algorithm>,
+    /// The `BUILDHOST` recorded (`localhost` by default: the real host name would make
+    /// builds differ).
+    pub build_host: String,
+    /// Zero bytes reserved in the signature header so that a signature can later be added
+    /// in place (`rpmsign`); 4128 by default, as rpmbuild reserves; at most 1 MiB.
+    pub reserved_space: u32,
+}
+
+impl Default for RpmOptions {
+    fn default() -> Self {
+        RpmOptions {
+            compression: Compression::new(Codec::Zstd),
+            algorithms: vec![Algorithm::Sha256],
+            build_host: "localhost".into(),
+            reserved_space: 4128,
+        }
+    }
+}
+
+impl RpmOptions {
+    /// Sets the payload compression.
+    #[must_use]
+    pub fn compression(mut self, compression: Compression) -> Self {
+        self.compression = compression;
+        self
+    }
+
+    /// Sets the digests to compute over the package.
+    #[must_use]
+    pub fn algorithms(mut self, algorithms: &[Algorithm]) -> Self {
+        self.algorithms = algorithms.to_vec();
+        self
+    }
+
+    /// Sets the recorded build host.
+    #[must_use]
+    pub fn build_host(mut self, host: impl Into<String>) -> Self {
+        self.build_host = host.into();
+        self
+    }
+
+    /// Sets the space reserved for a signature.
+    #[must_use]
+    pub fn reserved_space(mut self, bytes: u32) -> Self {
+        self.reserved_space = bytes;
+        self
+    }
+}
+
+/// A binary rpm of a [`FileTree`], ready to be written.
+///
+/// Required: the tree, the package metadata (name, version, a description and a license),
+/// the target [`Platform`] (its RPM architecture) and the [`SourceDate`]. [`RpmSpec`] adds
+/// what only rpm says; [`RpmOptions`] chooses compression and digests. Everything is checked
+/// before the first byte is written.
+///
+/// ```
+/// use consign_core::{Entry, FileTree, PackageMeta, SourceDate};
+/// use consign_package::rpm::{Rpm, RpmError, RpmSpec};
+///
+/// let mut tree = FileTree::new();
+/// tree.insert("usr/share/hello/greeting", Entry::bytes(b"hello\n".to_vec()))?;
+/// let meta = PackageMeta::new("hello-data", "2.1")?
+///     .description("Greetings\nData files for hello.")
+///     .license("CC0-1.0");
+/// let platform = "aarch64-unknown-linux-gnu".parse()?;
+/// let rpm = Rpm::new(&tree, &meta, platform, SourceDate::from_unix(0))
+///     .spec(RpmSpec::default().release("3").epoch(1));
+/// let dir = tempfile::tempdir()?;
+/// let path = dir.path().join(rpm.file_name()?);
+/// let written = rpm.write_to_path(&path)?;
+/// assert!(path.ends_with("hello-data-2.1-3.aarch64.rpm"));
+/// assert_eq!(written.size, std::fs::metadata(&path)?.len());
+///
+/// // Refused input names the value, and leaves nothing at the path.
+/// let bad = rpm.clone().spec(RpmSpec::default().release("3-1"));
+/// let err = bad.write_to_path(dir.path().join("bad.rpm")).unwrap_err();
+/// assert!(matches!(err, RpmError::Invalid { field: "release", .. }));
+/// assert!(!dir.path().join("bad.rpm").exists());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Rpm<'a> {
+    tree: &'a FileTree,
+    meta: &'a PackageMeta,
+    platform: Platform,
+    date: SourceDate,
+    spec: RpmSpec,
+    options: RpmOptions,
+}
+
+impl<'a> Rpm<'a> {
+    /// An rpm of `tree` described by `meta`, for `platform`, dated `date`.
+    pub fn new(
+        tree: &'a FileTree,
+        meta: &'a PackageMeta,
+        platform: Platform,
+        date: SourceDate,
+    ) -> Rpm<'a> {
+        Rpm {
+            tree,
+            meta,
+            platform,
+            date,
+            spec: RpmSpec::default(),
+            options: RpmOptions::default(),
+        }
+    }
+
+    /// Sets the rpm-specific metadata.
+    #[must_use]
+    pub fn spec(mut self, spec: RpmSpec) -> Rpm<'a> {
+        self.spec = spec;
+        self
+    }
+
+    /// Sets the options.
+    #[must_use]
+    pub fn options(mut self, options: RpmOptions) -> Rpm<'a> {
+        self.options = options;
+        self
+    }
+
+    /// The conventional file name, `name-version-release.arch.rpm` (what rpmlint expects).
+    pub fn file_name(&self) -> Result<String, RpmError> {
+        let p = assemble::identity(self.meta, &self.spec, &self.platform)?;
+        Ok(format!(
+            "{}-{}-{}.{}.rpm",
+            p.name, p.version, p.release, p.arch.name
+        ))
+    }
+
+    /// Writes the package to `out`, returning the size and digests of the bytes written.
+    ///
+    /// The payload is compressed into a temporary file first (its digests go into the
+    /// header, which precedes it); nothing is written to `out` when the input is refused.
+    pub fn write_to(&self, out: impl Write) -> Result<Written, RpmError> {
+        let plan = assemble::Plan::new(
+            self.tree,
+            self.meta,
+            &self.spec,
+            &self.platform,
+            self.date,
+            &self.options,
+        )?;
+        let spool = SpoolWriter::new(
+            &self.options.compression,
+            &[Algorithm::Sha256],
+            &[Algorithm::Sha256],
+        )
+        .map_err(|source| RpmError::Spool { source })?;
+        let (spool, file_digests) = plan.files.write_payload(spool, plan.date)?;
+        let spool = spool
+            .finish()
+            .map_err(|source| RpmError::Spool { source })?;
+        let lead = plan.lead();
+        let main = plan.main_header(file_digests, &spool.raw, &spool.packed)?;
+        let signature = assemble::signature_header(
+            &main,
+            spool.packed.size,
+            spool.raw.size,
+            self.options.reserved_space,
+        )?;
+
+        let output = |source| RpmError::Output { source };
+        let mut out = HashingWriter::new(out, &self.options.algorithms);
+        out.write_all(&lead).map_err(output)?;
+        out.write_all(&signature).map_err(output)?;
+        out.write_all(&main).map_err(output)?;
+        spool.copy_to(&mut out).map_err(output)?;
+        let (mut out, written) = out.finish();
+        out.flush().map_err(output)?;
+        Ok(written)
+    }
+
+    /// Writes the package to `path` atomically: the file appears only when complete, and
+    /// nothing is left there when writing fails.
+    pub fn write_to_path(&self, path: impl AsRef<Path>) -> Result<Written, RpmError> {
+        let mut file = AtomicFile::create(path.as_ref())?;
+        let written = self.write_to(&mut file)?;
+        file.commit()?;
+        Ok(written)
+    }
+}
+
+/// An rpm that could not be made.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RpmError {
+    /// A value rpm does not accept (name, version, release, dependency, file attribute, …).
+    #[error("invalid {field} {value:?}: {reason}")]
+    Invalid {
+        /// What the value is.
+        field: &'static str,
+        /// The value found.
+        value: String,
+        /// What is allowed.
+        reason: &'static str,
+    },
+    /// Metadata rpm requires is missing.
+    #[error("the package has no {field}: set it in the package metadata or the RpmSpec")]
+    Missing {
+        /// The field (`license`, `description`, …).
+        field: &'static str,
+    },
+    /// An architecture rpm has no name for.
+    #[error("unknown rpm architecture {arch:?}")]
+    UnknownArch {
+        /// The architecture.
+        arch: String,
+    },
+    /// The platform has no RPM architecture (not Linux, or unknown).
+    #[error(transparent)]
+    Platform(#[from] PlatformError),
+    /// A payload codec rpm does not read.
+    #[error("rpm payloads here are gzip, xz or zstd: {codec:?} is not supported")]
+    Compression {
+        /// The codec asked for.
+        codec: Codec,
+    },
+    /// An owner without a name: rpm records owners by name.
+    #[error(
+        "cannot package {path}: rpm records owners by name and {kind} id {id} has none; name it (Entry::names)"
+    )]
+    OwnerName {
+        /// The entry.
+        path: RelPath,
+        /// `user` or `group`.
+        kind: &'static str,
+        /// The numeric id.
+        id: u32,
+    },
+    /// Attributes given for a path the tree does not list.
+    #[error("rpm file attributes given for {path}, which is not an entry of the tree")]
+    UnknownPath {
+        /// The path.
+        path: RelPath,
+    },
+    /// A date past what rpm's 32-bit times hold (2106-02-07).
+    #[error("date {date} is past 2106-02-07T06:28:15Z, the last time rpm can record")]
+    DateOutOfRange {
+        /// The date.
+        date: SourceDate,
+    },
+    /// More than the rpm format holds.
+    #[error("the {what} ({size}) is larger than an rpm header can hold")]
+    TooLarge {
+        /// What is too large.
+        what: &'static str,
+        /// Its size.
+        size: u64,
+    },
+    /// A file of the tree could not be read, or changed while it was packaged.
+    #[error("cannot package {path}: {source}")]
+    Entry {
+        /// The entry.
+        path: RelPath,
+        /// The I/O error.
+        #[source]
+        source: io::Error,
+    },
+    /// The payload could not be compressed to its temporary file.
+    #[error("cannot spool the payload to a temporary file (is TMPDIR full?): {source}")]
+    Spool {
+        /// The I/O error.
+        #[source]
+        source: io::Error,
+    },
+    /// Writing the output failed.
+    #[error("cannot write the rpm: {source}")]
+    Output {
+        /// The I/O error.
+        #[source]
+        source: io::Error,
+    },
+    /// A key of `[package.metadata.generate-rpm]` this crate does not know.
+    #[error("unknown key {key}: see consign_package::rpm::cargo for the supported keys")]
+    UnknownKey {
+        /// The key, with its table path.
+        key: String,
+    },
+    /// A key of `[package.metadata.generate-rpm]` with a value of the wrong shape.
+    #[error("bad value for {key}: expected {expected}, found {found}")]
+    BadKey {
+        /// The key, with its table path.
+        key: String,
+        /// What was expected.
+        expected: &'static str,
+        /// What was found.
+        found: String,
+    },
+    /// An asset whose source matches no file.
+    #[error("{key}: no file matches {pattern}")]
+    AssetNotFound {
+        /// The asset key (`…assets[2].source`).
+        key: String,
+        /// The path or pattern, resolved.
+        pattern: String,
+    },
+    /// See [`TreeError`] (duplicate paths, paths outside the tree, unreadable files).
+    #[error(transparent)]
+    Tree(#[from] TreeError),
+    /// See [`MetaError`].
+    #[error(transparent)]
+    Meta(#[from] MetaError),
+    /// See [`IoError`].
+    #[error(transparent)]
+    Io(#[from] IoError),
+}
