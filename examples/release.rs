@@ -19,6 +19,7 @@ use consign::core::{
 };
 use consign::package::archive::release_stem;
 use consign::package::deb::{Deb, DebOptions, RelationField};
+use consign::package::rpm::{ChangelogEntry, Rpm, RpmOptions, RpmSpec};
 use consign::package::{Archive, ArchiveFormat, ArchiveOptions};
 use consign::sbom::{CargoOptions, CdxVersion, Features, Inventory, Sbom, TargetTriple};
 
@@ -233,8 +234,8 @@ fn run() -> Result<(), Error> {
         release.add(&file_name, ArtifactKind::Archive, &written)?;
     }
 
-    // The Debian package: the program in /usr/bin, the README beside the generated copyright
-    // and changelog.
+    // The Linux packages: the program in /usr/bin, the README as documentation (the .deb adds
+    // a generated copyright file and changelog).
     let deb_tree = linux_package_tree(&program, &meta.name)?;
     // Debian's copyright file names the licenses and points at /usr/share/common-licenses.
     let mut deb_meta = meta.clone();
@@ -259,6 +260,31 @@ fn run() -> Result<(), Error> {
     let deb_name = deb.file_name()?;
     let written = deb.write_to_path(out.join(&deb_name))?;
     release.add(&deb_name, ArtifactKind::Deb, &written)?;
+
+    // The RPM package: the same files; the README is %doc.
+    let rpm = Rpm::new(&deb_tree, &meta, platform, date)
+        .spec(
+            RpmSpec::default()
+                .group("Applications/System")
+                .description(
+                    "consign-sums prints what sha256sum, sha512sum and b3sum print, byte for\n\
+                     byte, and checks GNU and BSD checksum files, reading and hashing on\n\
+                     every core.",
+                )
+                .changelog(ChangelogEntry::new(
+                    date,
+                    format!(
+                        "{} - {}-1",
+                        meta.maintainer.as_deref().unwrap_or("consign"),
+                        meta.version
+                    ),
+                    format!("- Release {}", meta.version),
+                )),
+        )
+        .options(RpmOptions::default().algorithms(&ALGORITHMS));
+    let rpm_name = rpm.file_name()?;
+    let written = rpm.write_to_path(out.join(&rpm_name))?;
+    release.add(&rpm_name, ArtifactKind::Rpm, &written)?;
 
     let mut manifest = release.manifest;
     for algorithm in ALGORITHMS {

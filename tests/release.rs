@@ -131,7 +131,7 @@ fn main_job_writes_a_verifiable_reproducible_release() {
             )
         })
         .collect();
-    assert_eq!(shipped.len(), 5, "four archives and a .deb");
+    assert_eq!(shipped.len(), 6, "four archives, a .deb and an .rpm");
     for art in shipped {
         let sha256 = art.digests.get(Algorithm::Sha256).unwrap().hex();
         for (ext, version) in [("cdx.json", Some(CdxVersion::V1_6)), ("spdx.json", None)] {
