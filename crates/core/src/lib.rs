@@ -61,7 +61,7 @@ pub use hash::{
     Digests, Hasher, HashingReader, HashingWriter, MultiHasher, Written, hash_file, hash_reader,
 };
 pub use meta::{Dependency, MetaError, PackageMeta, VersionOp};
-pub use parallel::{Jobs, hash_files};
+pub use parallel::{Jobs, hash_files, map_parallel};
 pub use platform::{Arch, Libc, Os, Platform, PlatformError};
 pub use source_date::{SOURCE_DATE_EPOCH, SourceDate, SourceDateError};
 pub use tree::{

@@ -1,4 +1,4 @@
-//! Hashing many files on every core: [`hash_files`].
+//! Work on every core: [`hash_files`] hashes many files, [`map_parallel`] runs any per-item task.
 //!
 //! Files are handed out largest first to a fixed pool of scoped threads, each file read once
 //! by one thread with a bounded buffer, so memory does not grow with file sizes and the
@@ -53,46 +53,61 @@ pub fn hash_files<P: AsRef<Path> + Sync>(
         // One file and spare cores: read and hash on two threads.
         return vec![hash_file_pipelined(path.as_ref(), algorithms)];
     }
-    let threads = jobs.count().min(paths.len()).max(1);
+    map_parallel(
+        paths,
+        jobs,
+        // Largest first: a big file started last would leave one core idle at the end.
+        |p| std::fs::metadata(p).map_or(0, |m| m.len()),
+        |p| hash_file(p, algorithms),
+    )
+}
+
+/// Runs `f` on every item on up to `jobs` scoped threads and returns the results in item
+/// order. Items are handed out heaviest first by `weight` (their size in bytes, say), so the
+/// longest task does not start last and leave the other cores idle. With one thread (or one
+/// item) everything runs on the calling thread.
+///
+/// ```
+/// use consign_core::{Jobs, map_parallel};
+/// let lengths = map_parallel(&["a", "bbb", "cc"], Jobs::All, |s| s.len() as u64, |s| s.len());
+/// assert_eq!(lengths, [1, 3, 2]);
+/// ```
+pub fn map_parallel<T: Sync, R: Send>(
+    items: &[T],
+    jobs: Jobs,
+    weight: impl Fn(&T) -> u64,
+    f: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
+    let threads = jobs.count().min(items.len()).max(1);
     if threads == 1 {
-        return paths.iter().map(|p| hash_file(p, algorithms)).collect();
+        return items.iter().map(f).collect();
     }
-    // Largest first: a big file started last would leave one core idle at the end.
-    let mut order: Vec<(u64, usize)> = paths
+    let mut order: Vec<(u64, usize)> = items
         .iter()
         .enumerate()
-        .map(|(i, p)| (std::fs::metadata(p).map_or(0, |m| m.len()), i))
+        .map(|(i, item)| (weight(item), i))
         .collect();
     order.sort_by(|a, b| b.cmp(a));
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Result<Written, IoError>>>> =
-        Mutex::new((0..paths.len()).map(|_| None).collect());
+    let results: Mutex<Vec<Option<R>>> = Mutex::new((0..items.len()).map(|_| None).collect());
     std::thread::scope(|s| {
         for _ in 0..threads {
             s.spawn(|| {
                 loop {
                     let k = next.fetch_add(1, Ordering::Relaxed);
                     let Some(&(_, i)) = order.get(k) else { break };
-                    let r = hash_file(&paths[i], algorithms);
+                    let r = f(&items[i]);
                     results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
                 }
             });
         }
     });
+    // Every slot is filled: a thread that panics makes `scope` panic before this point.
     results
         .into_inner()
         .unwrap_or_else(|e| e.into_inner())
         .into_iter()
-        .zip(paths)
-        .map(|(r, p)| {
-            r.unwrap_or_else(|| {
-                Err(IoError::new(
-                    "hash",
-                    p,
-                    std::io::Error::other("hashing thread stopped"),
-                ))
-            })
-        })
+        .flatten()
         .collect()
 }
 

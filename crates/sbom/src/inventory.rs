@@ -3,8 +3,6 @@
 //! ([`Inventory::with_files`]).
 
 use std::io::Read;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use consign_core::{Algorithm, Digest, EntryKind, FileTree, Hasher, PackageMeta};
 use sha1::Digest as _;
@@ -354,36 +352,20 @@ fn hash_entries(
     entries: &[(&consign_core::RelPath, &consign_core::Entry)],
     which: &[usize],
 ) -> Result<Vec<Hashed>, SbomError> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(which.len())
-        .max(1);
-    let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Result<Hashed, SbomError>>>> =
-        Mutex::new((0..which.len()).map(|_| None).collect());
-    std::thread::scope(|s| {
-        for _ in 0..threads {
-            s.spawn(|| {
-                loop {
-                    let k = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(&i) = which.get(k) else { break };
-                    let (path, entry) = entries[i];
-                    let r = hash_entry(entry).map_err(|source| SbomError::File {
-                        path: path.as_str().to_owned(),
-                        source,
-                    });
-                    results.lock().unwrap_or_else(|e| e.into_inner())[k] = Some(r);
-                }
-            });
-        }
-    });
-    results
-        .into_inner()
-        .unwrap_or_else(|e| e.into_inner())
-        .into_iter()
-        .zip(which)
-        .map(|(r, &i)| r.unwrap_or_else(|| Err(missing(entries[i].0.as_str()))))
-        .collect()
+    consign_core::map_parallel(
+        which,
+        consign_core::Jobs::All,
+        |&i| entries[i].1.size(),
+        |&i| {
+            let (path, entry) = entries[i];
+            hash_entry(entry).map_err(|source| SbomError::File {
+                path: path.as_str().to_owned(),
+                source,
+            })
+        },
+    )
+    .into_iter()
+    .collect()
 }
 
 fn hash_entry(entry: &consign_core::Entry) -> std::io::Result<Hashed> {
