@@ -146,7 +146,6 @@ fn linux_package_tree(program: &Path, name: &str) -> Result<FileTree, Error> {
 /// What the job has released so far, and what it needs to describe each file.
 struct Release<'a> {
     manifest: ReleaseManifest,
-    inventory: &'a Inventory,
     out: &'a Path,
     date: SourceDate,
     platform: Platform,
@@ -155,7 +154,13 @@ struct Release<'a> {
 impl Release<'_> {
     /// Records a released file, writes its CycloneDX and SPDX SBOMs (`<file>.cdx.json`,
     /// `<file>.spdx.json`) and records them too.
-    fn add(&mut self, file_name: &str, kind: ArtifactKind, written: &Written) -> Result<(), Error> {
+    fn add(
+        &mut self,
+        file_name: &str,
+        kind: ArtifactKind,
+        written: &Written,
+        inventory: &Inventory,
+    ) -> Result<(), Error> {
         let artifact = Artifact::new(file_name, kind, written)?.with_platform(self.platform);
         println!(
             "{file_name}: {} bytes, {}",
@@ -163,7 +168,7 @@ impl Release<'_> {
             written.sha256().ok_or("no sha256")?
         );
         self.manifest.add(artifact.clone())?;
-        let sbom = Sbom::new(self.inventory, self.date).subject(artifact);
+        let sbom = Sbom::new(inventory, self.date).subject(artifact);
         for doc in [sbom.cyclonedx(CdxVersion::V1_6)?, sbom.spdx()?] {
             let name = sbom.file_name(doc.format());
             write_atomic(self.out.join(&name), doc.as_bytes())?;
@@ -205,7 +210,7 @@ fn run() -> Result<(), Error> {
     let tree = staging_tree(&program, &meta.name)?;
     // What the program is built from: Cargo's resolved graph for the built program; for a
     // program given with --binary, only what the metadata says.
-    let inventory = if built_here {
+    let crates = if built_here {
         Inventory::from_cargo(
             workspace_root().join("Cargo.toml"),
             "consign",
@@ -215,12 +220,11 @@ fn run() -> Result<(), Error> {
         )?
     } else {
         Inventory::from_meta(&meta)?
-    }
-    .with_files(&tree)?;
+    };
+    let archive_inventory = crates.clone().with_files(&tree)?;
     let stem = release_stem(&meta, &platform);
     let mut release = Release {
         manifest: ReleaseManifest::new(&meta.name, &meta.version, date),
-        inventory: &inventory,
         out: &out,
         date,
         platform,
@@ -231,12 +235,18 @@ fn run() -> Result<(), Error> {
             .top_level_dir(&stem)?
             .options(ArchiveOptions::default().algorithms(&ALGORITHMS))
             .write_to_path(out.join(&file_name))?;
-        release.add(&file_name, ArtifactKind::Archive, &written)?;
+        release.add(
+            &file_name,
+            ArtifactKind::Archive,
+            &written,
+            &archive_inventory,
+        )?;
     }
 
     // The Linux packages: the program in /usr/bin, the README as documentation (the .deb adds
     // a generated copyright file and changelog).
     let deb_tree = linux_package_tree(&program, &meta.name)?;
+    let package_inventory = crates.with_files(&deb_tree)?;
     // Debian's copyright file names the licenses and points at /usr/share/common-licenses.
     let mut deb_meta = meta.clone();
     deb_meta.license_file = None;
@@ -259,7 +269,7 @@ fn run() -> Result<(), Error> {
     );
     let deb_name = deb.file_name()?;
     let written = deb.write_to_path(out.join(&deb_name))?;
-    release.add(&deb_name, ArtifactKind::Deb, &written)?;
+    release.add(&deb_name, ArtifactKind::Deb, &written, &package_inventory)?;
 
     // The RPM package: the same files; the README is %doc.
     let rpm = Rpm::new(&deb_tree, &meta, platform, date)
@@ -284,7 +294,7 @@ fn run() -> Result<(), Error> {
         .options(RpmOptions::default().algorithms(&ALGORITHMS));
     let rpm_name = rpm.file_name()?;
     let written = rpm.write_to_path(out.join(&rpm_name))?;
-    release.add(&rpm_name, ArtifactKind::Rpm, &written)?;
+    release.add(&rpm_name, ArtifactKind::Rpm, &written, &package_inventory)?;
 
     let mut manifest = release.manifest;
     for algorithm in ALGORITHMS {

@@ -145,6 +145,15 @@ fn main_job_writes_a_verifiable_reproducible_release() {
                 text.contains(&sha256),
                 "{name} does not name its subject's digest"
             );
+            // The SPDX document lists the files this artifact ships.
+            let program = if art.kind == ArtifactKind::Archive {
+                "\"./consign-sums\""
+            } else {
+                "\"./usr/bin/consign-sums\""
+            };
+            if version.is_none() {
+                assert!(text.contains(program), "{name} does not list {program}");
+            }
             sboms.push((dist.join(&name), version));
         }
     }
