@@ -155,11 +155,17 @@ impl Compression {
                 let mut enc = zstd::stream::write::Encoder::new(out, level)?;
                 enc.include_checksum(true)?;
                 enc.multithread(self.thread_count().max(1))?;
+                // Fixed-size jobs bound the encoder's buffers (the default grows with the
+                // level's window); the output still does not depend on the thread count.
+                enc.set_parameter(zstd::stream::raw::CParameter::JobSize(ZSTD_JOB_SIZE))?;
                 Compressor::Zst(enc)
             }
         })
     }
 }
+
+/// The zstd multithreaded job size: memory per worker is a small multiple of it.
+const ZSTD_JOB_SIZE: u32 = 2 << 20;
 
 /// A streaming compressor.
 pub(crate) enum Compressor<W: Write> {
