@@ -123,6 +123,18 @@ pub(crate) const PRETRANS: (u32, u32, u32) = (1151, 1153, 5024);
 pub(crate) const POSTTRANS: (u32, u32, u32) = (1152, 1154, 5025);
 pub(crate) const PREUNTRANS: (u32, u32, u32) = (5103, 5105, 5107);
 pub(crate) const POSTUNTRANS: (u32, u32, u32) = (5104, 5106, 5108);
+/// Every scriptlet's tags.
+#[cfg(test)]
+const SCRIPTLET_TAGS: [(u32, u32, u32); 8] = [
+    PREIN,
+    POSTIN,
+    PREUN,
+    POSTUN,
+    PRETRANS,
+    POSTTRANS,
+    PREUNTRANS,
+    POSTUNTRANS,
+];
 
 /// OpenPGP hash algorithm number of SHA-256 (file and payload digest algorithm tags).
 pub(crate) const HASH_SHA256: u32 = 8;
@@ -181,53 +193,11 @@ pub(crate) fn expected_type(tag: u32) -> Option<Type> {
         | FILECAPS | RECOMMENDNAME | RECOMMENDVERSION | SUGGESTNAME | SUGGESTVERSION
         | SUPPLEMENTNAME | SUPPLEMENTVERSION | ENHANCENAME | ENHANCEVERSION | PAYLOADDIGEST
         | PAYLOADDIGESTALT => StringArray,
-        t if [
-            PREIN,
-            POSTIN,
-            PREUN,
-            POSTUN,
-            PRETRANS,
-            POSTTRANS,
-            PREUNTRANS,
-            POSTUNTRANS,
-        ]
-        .iter()
-        .any(|s| s.0 == t) =>
-        {
-            String
-        }
+        t if SCRIPTLET_TAGS.iter().any(|s| s.0 == t) => String,
         // Interpreters are string arrays; a single interpreter is stored as a plain string,
         // which rpm accepts for any string-class tag.
-        t if [
-            PREIN,
-            POSTIN,
-            PREUN,
-            POSTUN,
-            PRETRANS,
-            POSTTRANS,
-            PREUNTRANS,
-            POSTUNTRANS,
-        ]
-        .iter()
-        .any(|s| s.1 == t) =>
-        {
-            StringArray
-        }
-        t if [
-            PREIN,
-            POSTIN,
-            PREUN,
-            POSTUN,
-            PRETRANS,
-            POSTTRANS,
-            PREUNTRANS,
-            POSTUNTRANS,
-        ]
-        .iter()
-        .any(|s| s.2 == t) =>
-        {
-            Int32
-        }
+        t if SCRIPTLET_TAGS.iter().any(|s| s.1 == t) => StringArray,
+        t if SCRIPTLET_TAGS.iter().any(|s| s.2 == t) => Int32,
         _ => return None,
     })
 }
