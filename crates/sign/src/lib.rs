@@ -1,9 +1,32 @@
 //! consign-sign: signatures and attestations for release artifacts.
 //!
-//! This crate is the home of the `Signer`/`Verifier` seam (OpenPGP, cosign keys, DSSE/in-toto
-//! attestations). It composes with the rest of consign only through `consign-core` types:
-//! an [`consign_core::Artifact`] or a [`consign_core::Digest`] is what gets signed.
+//! Everything here signs through one seam, so that a KMS, HSM or agent backend can be added
+//! without touching callers:
 //!
-//! It has no public items yet; see the project README for what is available today.
+//! - [`signer`]: the object-safe [`Signer`] and [`Verifier`] traits, the [`Signature`] they
+//!   exchange (with room for a certificate chain and transparency-log entries), [`KeyInfo`] and
+//!   [`SignatureFormat`].
+//!
+//! Backends implement the traits; callers hold a `&dyn Signer` and a stream:
+//!
+//! ```
+//! use consign_sign::{KeyInfo, Signer, SignatureFormat};
+//!
+//! fn sign_release(signer: &dyn Signer, sums: &[u8]) -> Result<Vec<u8>, consign_sign::Error> {
+//!     let format = signer.formats()[0];
+//!     let signature = signer.sign(&mut &sums[..], format)?;
+//!     Ok(signature.bytes().to_vec())
+//! }
+//! # let _ = sign_release;
+//! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+
+mod error;
+pub mod signer;
+
+pub use error::Error;
+pub use signer::{
+    KeyAlgorithm, KeyId, KeyInfo, Signature, SignatureFormat, Signer, TlogEntry,
+    VerificationMaterial, Verified, Verifier,
+};

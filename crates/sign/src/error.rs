@@ -1,0 +1,102 @@
+//! The one error type of consign-sign.
+
+use crate::signer::{KeyId, SignatureFormat};
+
+/// What went wrong while reading keys, signing or verifying.
+///
+/// Verification never reports success on any of these: a caller that gets `Err` must treat the
+/// data as unsigned.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The passphrase does not decrypt the secret key.
+    #[error("wrong passphrase for the {what} secret key")]
+    WrongPassphrase {
+        /// Which key (`OpenPGP`, `cosign`, …) and where it came from.
+        what: String,
+    },
+    /// A passphrase is needed and none was given.
+    #[error("the {what} secret key is encrypted and no passphrase was given{hint}")]
+    PassphraseMissing {
+        /// Which key.
+        what: String,
+        /// Where the passphrase may be supplied from (e.g. `: set COSIGN_PASSWORD`).
+        hint: String,
+    },
+    /// A public key was given where a secret key is needed.
+    #[error("{what} is a public key; signing needs the secret key")]
+    PublicKeyOnly {
+        /// Where the key came from.
+        what: String,
+    },
+    /// The key's algorithm is not one this backend signs or verifies with.
+    #[error("unsupported key algorithm {algorithm} in {what}: {supported}")]
+    UnsupportedAlgorithm {
+        /// The algorithm found.
+        algorithm: String,
+        /// Where the key came from.
+        what: String,
+        /// The algorithms that are supported.
+        supported: String,
+    },
+    /// The backend cannot produce or check this signature format.
+    #[error("{backend} cannot handle {format} signatures")]
+    UnsupportedFormat {
+        /// The backend.
+        backend: &'static str,
+        /// The format asked for.
+        format: SignatureFormat,
+    },
+    /// A key, signature, certificate or envelope could not be parsed.
+    #[error("malformed {what}: {reason}")]
+    Malformed {
+        /// What was being read (`armored signature`, `cosign private key`, `DSSE envelope`, …).
+        what: String,
+        /// Why it was rejected.
+        reason: String,
+    },
+    /// The signature was made by a key other than the one verifying it.
+    #[error("signature was made by key {found}, not by {expected}")]
+    WrongKey {
+        /// The verifying key.
+        expected: KeyId,
+        /// The key named by the signature.
+        found: KeyId,
+    },
+    /// The signature does not match the data (tampered data or signature).
+    #[error("bad signature by key {key}: the data or the signature was altered")]
+    BadSignature {
+        /// The key that checked it.
+        key: KeyId,
+    },
+    /// Reading the data or a key failed.
+    #[error("cannot {op} {what}: {source}")]
+    Io {
+        /// The operation (`read`, `write`, `open`).
+        op: &'static str,
+        /// What was being read or written.
+        what: String,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    /// An I/O failure while `op`-ing `what`.
+    pub fn io(op: &'static str, what: impl Into<String>, source: std::io::Error) -> Error {
+        Error::Io {
+            op,
+            what: what.into(),
+            source,
+        }
+    }
+
+    /// A parse failure of `what`.
+    pub fn malformed(what: impl Into<String>, reason: impl std::fmt::Display) -> Error {
+        Error::Malformed {
+            what: what.into(),
+            reason: reason.to_string(),
+        }
+    }
+}
