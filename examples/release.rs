@@ -130,10 +130,24 @@ fn staging_tree(program: &Path, name: &str) -> Result<FileTree, Error> {
     Ok(tree)
 }
 
-/// The Linux packages' contents: the program in `/usr/bin`, the README in the doc directory.
-fn linux_package_tree(program: &Path, name: &str) -> Result<FileTree, Error> {
+/// The Linux packages' contents: the program in `/usr/bin`, its manual page (when the release
+/// is of consign-sums) compressed as `gzip -9n` would, the README in the doc directory.
+fn linux_package_tree(program: &Path, name: &str, man_page: bool) -> Result<FileTree, Error> {
     let mut tree = FileTree::new();
     tree.insert(format!("usr/bin/{name}"), Entry::file(program)?.mode(0o755))?;
+    if man_page {
+        let source = workspace_root().join("docs/man/consign-sums.1");
+        let text =
+            std::fs::read(&source).map_err(|e| format!("cannot read {}: {e}", source.display()))?;
+        let mut gz = flate2::GzBuilder::new()
+            .mtime(0)
+            .write(Vec::new(), flate2::Compression::best());
+        std::io::Write::write_all(&mut gz, &text)?;
+        tree.insert(
+            format!("usr/share/man/man1/{name}.1.gz"),
+            Entry::bytes(gz.finish()?).mode(0o644).doc(),
+        )?;
+    }
     tree.insert(
         format!("usr/share/doc/{name}/README.md"),
         Entry::file(workspace_root().join("README.md"))?
@@ -245,7 +259,7 @@ fn run() -> Result<(), Error> {
 
     // The Linux packages: the program in /usr/bin, the README as documentation (the .deb adds
     // a generated copyright file and changelog).
-    let deb_tree = linux_package_tree(&program, &meta.name)?;
+    let deb_tree = linux_package_tree(&program, &meta.name, meta.name == "consign-sums")?;
     let package_inventory = crates.with_files(&deb_tree)?;
     // Debian's copyright file names the licenses and points at /usr/share/common-licenses.
     let mut deb_meta = meta.clone();
