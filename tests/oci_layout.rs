@@ -436,3 +436,61 @@ fn same_inputs_same_manifest_digest_and_a_new_date_changes_it() {
         assert_ne!(first, digest("c", DATE + 1, compression));
     }
 }
+
+#[test]
+fn a_multi_platform_index_reads_in_skopeo_and_back_per_platform() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("multi");
+    let layout = OciLayout::create(&path).unwrap();
+    let date = SourceDate::from_unix(DATE);
+    let mut tree = FileTree::new();
+    tree.insert("etc/motd", Entry::bytes(b"hello\n".to_vec()))
+        .unwrap();
+    let layer = LayerBuilder::new(&tree, date).write_into(&layout).unwrap();
+    let mut index = consign::oci::Index::new();
+    let mut images = Vec::new();
+    for platform in ["linux/amd64", "linux/arm64", "linux/arm/v7"] {
+        let platform = ImagePlatform::from(&Platform::from_oci(platform).unwrap());
+        let image = Image::new(&platform)
+            .append_layer(layer.clone(), History::new("motd").created(date))
+            .created(date);
+        image.write_to(&layout, None).unwrap();
+        index = index.replace(image.descriptor());
+        images.push(image);
+    }
+    assert_eq!(index.manifests.len(), 3);
+    let bytes = index.to_json();
+    let written = layout.put_manifest(&bytes, index.media_type()).unwrap();
+    layout.tag(&written, &Tag::new("multi").unwrap()).unwrap();
+
+    assert_eq!(
+        skopeo(&["inspect", "--raw", &oci(&path, "multi")]).as_bytes(),
+        &bytes[..]
+    );
+    let arm: Value = serde_json::from_str(&skopeo(&[
+        "--override-arch",
+        "arm64",
+        "inspect",
+        &oci(&path, "multi"),
+    ]))
+    .unwrap();
+    assert_eq!(arm["Architecture"], "arm64");
+    // skopeo names the index's digest, and shows the arm64 image's config.
+    assert_eq!(arm["Digest"], written.digest.to_string());
+
+    let arm7 = ImagePlatform::new("linux", "arm").variant("v7");
+    let read = Image::from_layout_for(&layout, "multi", &arm7).unwrap();
+    assert_eq!(read.digest(), images[2].digest());
+    assert!(Image::from_layout(&layout, "multi").is_err());
+    assert!(
+        Image::from_layout_for(&layout, "multi", &ImagePlatform::new("linux", "s390x")).is_err()
+    );
+
+    // skopeo copies the whole index and keeps its digest.
+    let copy = dir.path().join("copy");
+    skopeo(&["copy", "--all", &oci(&path, "multi"), &oci(&copy, "m")]);
+    assert_eq!(
+        OciLayout::open(&copy).unwrap().resolve("m").unwrap().digest,
+        written.digest
+    );
+}
