@@ -216,6 +216,15 @@ impl Image {
         self
     }
 
+    /// With `annotations` added to the manifest's (replacing previous values of their keys),
+    /// for instance [`annotation::from_meta`]'s.
+    #[must_use]
+    pub fn with_annotations(mut self, annotations: Annotations) -> Image {
+        self.annotations.extend(annotations);
+        self.read_manifest = None;
+        self
+    }
+
     fn changed_config(mut self) -> Image {
         self.read_config = None;
         self.read_manifest = None;
@@ -296,5 +305,109 @@ impl Image {
             layout.tag(&descriptor, tag)?;
         }
         Ok(descriptor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{LayerBuilder, LayerCompression, LayerOptions};
+    use consign_core::{Entry, FileTree};
+
+    fn layer(compression: LayerCompression) -> Layer {
+        let mut tree = FileTree::new();
+        tree.insert("a/b", Entry::bytes(b"b".to_vec())).unwrap();
+        LayerBuilder::new(&tree, SourceDate::from_unix(0))
+            .options(LayerOptions::default().compression(compression))
+            .write_to(std::io::sink())
+            .unwrap()
+    }
+
+    #[test]
+    fn a_plain_layer_has_its_digest_as_diff_id() {
+        let plain = layer(LayerCompression::None);
+        assert_eq!(plain.descriptor().digest, *plain.diff_id());
+        assert_eq!(plain.descriptor().media_type, MediaType::Layer);
+        let gz = layer(LayerCompression::Gzip);
+        assert_eq!(gz.diff_id(), plain.diff_id());
+        assert_ne!(gz.descriptor().digest, *gz.diff_id());
+        let mut tree = FileTree::new();
+        tree.insert("x", Entry::dir()).unwrap();
+        let err = LayerBuilder::new(&tree, SourceDate::from_unix(0))
+            .options(LayerOptions::default().level(99))
+            .write_to(std::io::sink())
+            .unwrap_err();
+        assert!(err.to_string().contains("out of range"), "{err}");
+    }
+
+    #[test]
+    fn with_config_cannot_break_the_rootfs() {
+        let image = Image::new(&ImagePlatform::new("linux", "amd64"))
+            .append_layer(layer(LayerCompression::Gzip), History::new("a"));
+        let changed = image.clone().with_config(|mut c| {
+            c.rootfs.diff_ids.clear();
+            c.user("nobody")
+        });
+        assert_eq!(changed.config().rootfs, image.config().rootfs);
+        assert_ne!(changed.digest(), image.digest());
+        let m = changed.manifest();
+        assert_eq!(m.layers.len(), 1);
+        assert_eq!(
+            m.config.digest,
+            Descriptor::of(MediaType::ImageConfig, &changed.config_bytes()).digest
+        );
+    }
+
+    #[test]
+    fn a_read_image_keeps_its_bytes_until_changed_and_then_becomes_oci() {
+        let config = br#"{"os":"linux","architecture":"amd64","rootfs":{"type":"layers","diff_ids":["sha256:4693057ce2364720d39e57e85a5b8e0bd9ac3573716237736d6470ec5b7b7230"]}}"#;
+        let c = Descriptor::of(MediaType::DockerConfig, config);
+        let manifest = format!(
+            r#"{{ "schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+              "config": {{"mediaType": "application/vnd.docker.container.image.v1+json", "size": {}, "digest": "{}"}},
+              "layers": [{{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip", "size": 3,
+                "digest": "sha256:59bf1c3509f33515622619af21ed55bbe26d24913cedbca106468a5fb37a50c3"}}] }}"#,
+            c.size, c.digest
+        );
+        let image = Image::from_bytes(manifest.as_bytes(), config).unwrap();
+        assert_eq!(&*image.manifest_bytes(), manifest.as_bytes());
+        assert_eq!(image.media_type(), MediaType::DockerManifest);
+        assert_eq!(
+            image.digest(),
+            Descriptor::of(MediaType::DockerManifest, manifest.as_bytes()).digest
+        );
+
+        let annotated = image.clone().annotation("k", "v");
+        assert_eq!(
+            &*annotated.config_bytes(),
+            &config[..],
+            "the config is unchanged"
+        );
+        let m = Manifest::from_json(&annotated.manifest_bytes()).unwrap();
+        assert_eq!(m.media_type, Some(MediaType::ImageManifest));
+        assert_eq!(m.config.media_type, MediaType::ImageConfig);
+        assert_eq!(m.config.digest, c.digest);
+        assert_eq!(m.layers[0].media_type, MediaType::LayerGzip);
+
+        // The wrong config, or one that disagrees with the manifest on the layers, is refused.
+        assert!(matches!(
+            Image::from_bytes(manifest.as_bytes(), b"{}"),
+            Err(Error::DigestMismatch(_))
+        ));
+        let empty =
+            br#"{"os":"linux","architecture":"amd64","rootfs":{"type":"layers","diff_ids":[]}}"#;
+        let d = Descriptor::of(MediaType::DockerConfig, empty);
+        let manifest = manifest
+            .replace(&c.digest.to_string(), &d.digest.to_string())
+            .replace(
+                &format!("\"size\": {}", c.size),
+                &format!("\"size\": {}", d.size),
+            );
+        let err = Image::from_bytes(manifest.as_bytes(), empty).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("1 layers but the config 0 diff_ids"),
+            "{err}"
+        );
     }
 }
