@@ -494,3 +494,55 @@ fn a_multi_platform_index_reads_in_skopeo_and_back_per_platform() {
         written.digest
     );
 }
+
+#[test]
+fn the_image_example_builds_the_same_runnable_image_twice() {
+    require_tool("umoci", "umoci");
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
+    run_ok(
+        Command::new(env!("CARGO"))
+            .args(["build", "--quiet", "--example", "image", "--manifest-path"])
+            .arg(&manifest),
+    );
+    // target/<profile>/deps/oci_layout-<hash> -> target/<profile>/examples/image
+    let exe = std::env::current_exe().unwrap();
+    let program = exe.ancestors().nth(2).unwrap().join("examples/image");
+    let dir = tempfile::tempdir().unwrap();
+    let build = |layout: &str| {
+        let out = run_ok(
+            Command::new(&program)
+                .env("SOURCE_DATE_EPOCH", DATE.to_string())
+                .args([
+                    "--tag",
+                    "t",
+                    "--entrypoint",
+                    "/usr/local/bin/busybox",
+                    "--layout",
+                ])
+                .arg(dir.path().join(layout))
+                .arg(busybox()),
+        );
+        out.trim().to_owned()
+    };
+    let first = build("a");
+    assert_eq!(first, build("b"));
+    let bundle = dir.path().join("bundle");
+    run_ok(
+        Command::new("umoci")
+            .args(["unpack", "--rootless", "--image"])
+            .arg(format!("{}:t", dir.path().join("a").display()))
+            .arg(&bundle),
+    );
+    let out =
+        run_ok(Command::new(bundle.join("rootfs/usr/local/bin/busybox")).args(["echo", "ok"]));
+    assert_eq!(out, "ok\n");
+    assert_eq!(
+        OciLayout::open(dir.path().join("b"))
+            .unwrap()
+            .resolve("t")
+            .unwrap()
+            .digest
+            .to_string(),
+        first
+    );
+}
