@@ -410,4 +410,32 @@ mod tests {
         );
         assert!(OciLayout::open(dir.path().join("blobs")).is_err());
     }
+
+    #[test]
+    fn broken_layout_files_give_errors_that_name_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let layout = OciLayout::create(dir.path()).unwrap();
+        fs::write(dir.path().join("index.json"), b"{\"manifests\":[{").unwrap();
+        let err = layout.resolve("latest").unwrap_err();
+        assert!(err.to_string().contains("index.json"), "{err}");
+        fs::write(
+            dir.path().join("index.json"),
+            br#"{"schemaVersion":3,"manifests":[]}"#,
+        )
+        .unwrap();
+        assert!(
+            layout
+                .tags()
+                .unwrap_err()
+                .to_string()
+                .contains("schemaVersion is 3")
+        );
+        fs::write(
+            dir.path().join("oci-layout"),
+            br#"{"imageLayoutVersion":"2.0.0"}"#,
+        )
+        .unwrap();
+        let err = OciLayout::open(dir.path()).unwrap_err();
+        assert!(err.to_string().contains("expected 1.x"), "{err}");
+    }
 }
