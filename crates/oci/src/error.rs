@@ -63,6 +63,14 @@ pub enum Error {
         /// What was expected.
         expected: &'static str,
     },
+    /// A layer whose bytes are not on this machine (read from a registry's manifest).
+    #[error(
+        "layer {digest} has no bytes on this machine: pull it into the layout first (OciLayout::write_blob_from)"
+    )]
+    LayerNotLocal {
+        /// The layer blob's digest.
+        digest: consign_core::Digest,
+    },
     /// A layer whose tar or compression could not be written.
     #[error("cannot write the layer: {0}")]
     Layer(#[from] consign_package::ArchiveError),

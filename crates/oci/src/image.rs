@@ -341,6 +341,28 @@ mod tests {
     }
 
     #[test]
+    fn a_layer_without_bytes_cannot_be_written() {
+        let remote = Layer::new(
+            Descriptor::of(MediaType::LayerGzip, b"elsewhere"),
+            Descriptor::of(MediaType::Layer, b"tar").digest,
+        );
+        let image = Image::new(&ImagePlatform::new("linux", "amd64"))
+            .append_layer(remote.clone(), History::new("remote"));
+        let dir = tempfile::tempdir().unwrap();
+        let layout = OciLayout::create(dir.path()).unwrap();
+        let err = image.write_to(&layout, None).unwrap_err();
+        assert!(
+            matches!(err, Error::LayerNotLocal { digest } if digest == remote.descriptor().digest)
+        );
+        // Once pulled into the layout, it can.
+        layout
+            .write_blob_from(&b"elsewhere"[..], remote.descriptor())
+            .unwrap();
+        let written = image.write_to(&layout, None).unwrap();
+        assert_eq!(written.digest, image.digest());
+    }
+
+    #[test]
     fn with_config_cannot_break_the_rootfs() {
         let image = Image::new(&ImagePlatform::new("linux", "amd64"))
             .append_layer(layer(LayerCompression::Gzip), History::new("a"));

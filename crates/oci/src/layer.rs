@@ -147,10 +147,8 @@ impl Layer {
     /// Opens the blob; the reader checks its size and digest at the end.
     pub fn open(&self) -> Result<BlobReader, Error> {
         let Some(path) = &self.blob else {
-            return Err(Error::NotFound {
-                what: format!("layer {}", self.descriptor.digest),
-                layout: PathBuf::new(),
-                hint: "the layer's bytes are not on this machine: pull it first",
+            return Err(Error::LayerNotLocal {
+                digest: self.descriptor.digest,
             });
         };
         let file =
