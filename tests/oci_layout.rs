@@ -9,12 +9,12 @@ mod common;
 
 use std::fs;
 use std::io::Read;
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use common::{require_tool, run_ok};
-use consign::core::{Entry, FileTree, Platform, SourceDate};
+use consign::core::{Entry, FileTree, Platform, RelPath, SourceDate};
 use consign::oci::{
     Config, History, Image, ImagePlatform, LayerBuilder, LayerCompression, LayerOptions, Manifest,
     MediaType, OciLayout, Tag, annotation,
@@ -22,6 +22,9 @@ use consign::oci::{
 use serde_json::Value;
 
 const DATE: u64 = 1_700_000_000;
+/// A directory name that makes paths longer than tar's 100-byte name field.
+const LONG: &str =
+    "a-directory-name-long-enough-to-need-a-gnu-long-name-record-in-the-tar-stream-of-the-layer";
 
 fn busybox() -> PathBuf {
     require_tool("busybox", "busybox-static");
@@ -36,6 +39,16 @@ fn tree() -> FileTree {
     tree.insert("bin/busybox", Entry::file(busybox()).unwrap().mode(0o755))
         .unwrap();
     tree.insert("bin/sh", Entry::symlink("busybox")).unwrap();
+    tree.insert(
+        "bin/ls",
+        Entry::hardlink(RelPath::new("bin/busybox").unwrap()),
+    )
+    .unwrap();
+    tree.insert(
+        format!("usr/share/doc/tool/{LONG}/notes.txt"),
+        Entry::bytes(b"a long path\n".to_vec()),
+    )
+    .unwrap();
     tree.insert(
         "etc/tool/tool.conf",
         Entry::bytes(b"port = 8080\n".to_vec()).mode(0o640),
@@ -118,6 +131,7 @@ fn umoci_unpacks_our_layout_and_the_program_runs() {
         [
             "bin/",
             "bin/busybox",
+            "bin/ls",
             "bin/sh",
             "etc/",
             "etc/tool/",
@@ -127,6 +141,8 @@ fn umoci_unpacks_our_layout_and_the_program_runs() {
             "usr/share/doc/",
             "usr/share/doc/tool/",
             "usr/share/doc/tool/README",
+            &format!("usr/share/doc/tool/{LONG}/"),
+            &format!("usr/share/doc/tool/{LONG}/notes.txt"),
             "var/",
             "var/lib/",
             "var/lib/tool/"
@@ -162,6 +178,15 @@ fn umoci_unpacks_our_layout_and_the_program_runs() {
     );
     assert_eq!(mode(&rootfs.join("var/lib/tool")), 0o700);
     assert_eq!(mode(&rootfs.join("usr/share/doc")), 0o755);
+    assert_eq!(
+        fs::read(rootfs.join(format!("usr/share/doc/tool/{LONG}/notes.txt"))).unwrap(),
+        b"a long path\n"
+    );
+    let (busybox_ino, ls_ino) = (
+        fs::metadata(rootfs.join("bin/busybox")).unwrap().ino(),
+        fs::metadata(rootfs.join("bin/ls")).unwrap().ino(),
+    );
+    assert_eq!(busybox_ino, ls_ino, "bin/ls is a hard link to bin/busybox");
 
     // umoci turns our config into the runtime's: entrypoint + cmd, env, user, cwd.
     let runtime: Value =
