@@ -380,6 +380,21 @@ mod tests {
         assert!(Config::from_json(br#"{"os":"linux"}"#).is_err());
     }
 
+    #[test]
+    fn deeply_nested_unknown_fields_are_refused_not_overflowed() {
+        let deep = format!(
+            r#"{{"architecture":"amd64","os":"linux","rootfs":{{"type":"layers","diff_ids":[]}},"x":{}{}}}"#,
+            "[".repeat(100_000),
+            "]".repeat(100_000)
+        );
+        assert!(Config::from_json(deep.as_bytes()).is_err());
+        let manifest = format!(
+            r#"{{"schemaVersion":2,"annotations":{}}}"#,
+            "[".repeat(100_000)
+        );
+        assert!(crate::Manifest::from_json(manifest.as_bytes()).is_err());
+    }
+
     proptest::proptest! {
         #[test]
         fn hostile_bytes_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..512)) {
