@@ -446,6 +446,48 @@ fn docker_schema2_from_skopeo_reads_into_our_types() {
         image.config().run_config().entrypoint
     );
     assert_eq!(read.config().platform().to_string(), "linux/amd64");
+
+    // As if pulled: the blobs stream into a layout with their digests checked, and an image
+    // built on the Docker base is an OCI image that umoci unpacks.
+    require_tool("umoci", "umoci");
+    let layout = OciLayout::create(dir.path().join("pulled")).unwrap();
+    for layer in &manifest.layers {
+        let file = fs::File::open(docker.join(layer.digest.hex())).unwrap();
+        layout.write_blob_from(file, layer).unwrap();
+    }
+    let base = read.locate_layers(&layout);
+    base.write_to(&layout, Some(&Tag::new("base").unwrap()))
+        .unwrap();
+    assert_eq!(
+        layout.manifest("base").unwrap().1,
+        manifest_bytes,
+        "an unchanged Docker image keeps its manifest bytes"
+    );
+    let mut tree = FileTree::new();
+    tree.insert("etc/added", Entry::bytes(b"added\n".to_vec()))
+        .unwrap();
+    let date = SourceDate::from_unix(DATE);
+    let layer = LayerBuilder::new(&tree, date).write_into(&layout).unwrap();
+    let built = base.append_layer(layer, History::new("added").created(date));
+    assert_eq!(built.media_type(), MediaType::ImageManifest);
+    let m = built.manifest();
+    assert_eq!(m.config.media_type, MediaType::ImageConfig);
+    assert_eq!(m.layers[0].media_type, MediaType::LayerGzip);
+    built
+        .write_to(&layout, Some(&Tag::new("built").unwrap()))
+        .unwrap();
+    let bundle = dir.path().join("bundle");
+    run_ok(
+        Command::new("umoci")
+            .args(["unpack", "--rootless", "--image"])
+            .arg(format!("{}:built", layout.path().display()))
+            .arg(&bundle),
+    );
+    assert_eq!(
+        fs::read(bundle.join("rootfs/etc/added")).unwrap(),
+        b"added\n"
+    );
+    assert!(bundle.join("rootfs/bin/busybox").is_file());
 }
 
 #[test]
