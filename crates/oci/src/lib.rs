@@ -5,8 +5,15 @@
 //!
 //! - [`media_type`]: [`MediaType`], OCI and Docker media types (others kept verbatim).
 //! - [`descriptor`]: [`Descriptor`] and [`ImagePlatform`], what manifests and indexes point at.
-//! - [`reference`]: [`Reference`], [`Repository`] and [`Tag`], image names parsed once.
+//! - [`mod@reference`]: [`Reference`], [`Repository`] and [`Tag`], image names parsed once.
 //! - [`tags`]: [`tags::BuildRef`] expands a release, branch or pull request into its tags.
+//! - [`manifest`]: [`Manifest`], OCI image manifests and Docker schema 2 manifests.
+//! - [`index`]: [`Index`], OCI image indexes and Docker manifest lists, changed functionally.
+//! - [`config`]: [`Config`], the image configuration (unknown fields kept).
+//! - [`annotation`]: the `org.opencontainers.image.*` keys.
+//! - [`layer`]: [`Layer`], and [`LayerBuilder`], which writes one from a `FileTree`.
+//! - [`image`]: [`Image`], config + layers, changed functionally.
+//! - [`layout`]: [`OciLayout`], the OCI image layout on disk.
 //!
 //! ```
 //! use consign_oci::{Descriptor, MediaType, Reference, Tag};
@@ -18,16 +25,53 @@
 //! assert_eq!(config.size, 2);
 //! # Ok::<(), consign_oci::Error>(())
 //! ```
+//!
+//! Building an image into a layout, with no registry at all:
+//!
+//! ```
+//! use consign_core::{Entry, FileTree, Platform, SourceDate};
+//! use consign_oci::{History, Image, ImagePlatform, LayerBuilder, OciLayout, Tag};
+//!
+//! let mut tree = FileTree::new();
+//! tree.insert("usr/bin/tool", Entry::bytes(b"#!/bin/sh\necho tool\n".to_vec()).mode(0o755))?;
+//! let date = SourceDate::from_unix(1_700_000_000);
+//!
+//! let dir = tempfile::tempdir()?;
+//! let layout = OciLayout::create(dir.path())?;
+//! let layer = LayerBuilder::new(&tree, date).write_into(&layout)?;
+//! let platform = ImagePlatform::from(&Platform::from_oci("linux/amd64")?);
+//! let image = Image::new(&platform)
+//!     .append_layer(layer, History::new("consign: tool").created(date))
+//!     .with_config(|c| c.entrypoint(["/usr/bin/tool"]).env("PATH", "/usr/bin"))
+//!     .created(date);
+//! let descriptor = image.write_to(&layout, Some(&Tag::new("1.0")?))?;
+//! assert_eq!(layout.resolve("1.0")?.digest, descriptor.digest);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod annotation;
+pub mod config;
 pub mod descriptor;
 mod error;
+pub mod image;
+pub mod index;
+mod json;
+pub mod layer;
+pub mod layout;
+pub mod manifest;
 pub mod media_type;
 pub mod reference;
 pub mod tags;
 
+pub use config::{Config, History, RootFs, RunConfig};
 pub use descriptor::{Annotations, Descriptor, ImagePlatform};
-pub use error::Error;
+pub use error::{Error, Mismatch};
+pub use image::Image;
+pub use index::Index;
+pub use layer::{Layer, LayerBuilder, LayerCompression, LayerOptions};
+pub use layout::{BlobFile, BlobReader, BlobWriter, OciLayout};
+pub use manifest::Manifest;
 pub use media_type::MediaType;
 pub use reference::{DOCKER_HUB, Reference, Repository, Tag, registry_is_loopback};

@@ -254,7 +254,7 @@ impl Reference {
     }
 }
 
-/// Whether a registry host[:port] names a loopback address.
+/// Whether a registry `host[:port]` names a loopback address.
 pub fn registry_is_loopback(registry: &str) -> bool {
     let host = if let Some(rest) = registry.strip_prefix('[') {
         rest.split(']').next().unwrap_or("")

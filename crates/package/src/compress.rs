@@ -130,11 +130,21 @@ impl Compression {
         u32::try_from(n).unwrap_or(u32::MAX)
     }
 
-    /// Starts compressing into `out`.
-    pub(crate) fn writer<W: Write>(&self, out: W) -> io::Result<Compressor<W>> {
-        Ok(match self.codec {
-            Codec::None => Compressor::Plain(out),
-            Codec::Gzip => Compressor::Gz(
+    /// Starts compressing into `out`; call [`Compressor::finish`] to end the stream.
+    ///
+    /// ```
+    /// use std::io::Write;
+    /// use consign_package::compress::{Codec, Compression};
+    /// let mut z = Compression::new(Codec::Gzip).writer(Vec::new())?;
+    /// z.write_all(b"hello")?;
+    /// let gz = z.finish()?;
+    /// assert_eq!(&gz[..2], &[0x1f, 0x8b]);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn writer<W: Write>(&self, out: W) -> io::Result<Compressor<W>> {
+        Ok(Compressor(match self.codec {
+            Codec::None => Inner::Plain(out),
+            Codec::Gzip => Inner::Gz(
                 // mtime 0, no name, OS "unknown": nothing from the host.
                 GzBuilder::new()
                     .mtime(0)
@@ -148,7 +158,7 @@ impl Compression {
                     .check(Check::Crc64)
                     .encoder()
                     .map_err(io::Error::other)?;
-                Compressor::Xz(liblzma::write::XzEncoder::new_stream(out, stream))
+                Inner::Xz(liblzma::write::XzEncoder::new_stream(out, stream))
             }
             Codec::Zstd => {
                 let level = i32::try_from(self.level).unwrap_or(i32::MAX);
@@ -158,17 +168,19 @@ impl Compression {
                 // Fixed-size jobs bound the encoder's buffers (the default grows with the
                 // level's window); the output still does not depend on the thread count.
                 enc.set_parameter(zstd::stream::raw::CParameter::JobSize(ZSTD_JOB_SIZE))?;
-                Compressor::Zst(enc)
+                Inner::Zst(enc)
             }
-        })
+        }))
     }
 }
 
 /// The zstd multithreaded job size: memory per worker is a small multiple of it.
 const ZSTD_JOB_SIZE: u32 = 2 << 20;
 
-/// A streaming compressor.
-pub(crate) enum Compressor<W: Write> {
+/// A streaming compressor made by [`Compression::writer`].
+pub struct Compressor<W: Write>(Inner<W>);
+
+enum Inner<W: Write> {
     Plain(W),
     Gz(flate2::write::GzEncoder<W>),
     Xz(liblzma::write::XzEncoder<W>),
@@ -177,31 +189,31 @@ pub(crate) enum Compressor<W: Write> {
 
 impl<W: Write> Compressor<W> {
     /// Ends the compressed stream and returns the output writer.
-    pub(crate) fn finish(self) -> io::Result<W> {
-        match self {
-            Compressor::Plain(w) => Ok(w),
-            Compressor::Gz(e) => e.finish(),
-            Compressor::Xz(e) => e.finish(),
-            Compressor::Zst(e) => e.finish(),
+    pub fn finish(self) -> io::Result<W> {
+        match self.0 {
+            Inner::Plain(w) => Ok(w),
+            Inner::Gz(e) => e.finish(),
+            Inner::Xz(e) => e.finish(),
+            Inner::Zst(e) => e.finish(),
         }
     }
 }
 
 impl<W: Write> Write for Compressor<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match self {
-            Compressor::Plain(w) => w.write(buf),
-            Compressor::Gz(e) => e.write(buf),
-            Compressor::Xz(e) => e.write(buf),
-            Compressor::Zst(e) => e.write(buf),
+        match &mut self.0 {
+            Inner::Plain(w) => w.write(buf),
+            Inner::Gz(e) => e.write(buf),
+            Inner::Xz(e) => e.write(buf),
+            Inner::Zst(e) => e.write(buf),
         }
     }
 
     /// Compressed streams are only flushed by [`Compressor::finish`]: a mid-stream flush
     /// would insert sync points whose position depends on buffering, not on the input.
     fn flush(&mut self) -> io::Result<()> {
-        match self {
-            Compressor::Plain(w) => w.flush(),
+        match &mut self.0 {
+            Inner::Plain(w) => w.flush(),
             _ => Ok(()),
         }
     }

@@ -252,6 +252,24 @@ impl<'a> Archive<'a> {
     }
 }
 
+/// Writes `tree` as an uncompressed tar stream into `out` and returns `out` (not flushed):
+/// the tar stage of [`Archive`], for formats that wrap a tar stream themselves (OCI layers).
+///
+/// Entries come in path order, parent directories before their children, every mtime `date`,
+/// GNU headers with long-name records; no atime, ctime or PAX records.
+///
+/// ```
+/// use consign_core::{Entry, FileTree, SourceDate};
+/// let mut tree = FileTree::new();
+/// tree.insert("usr/bin/hello", Entry::bytes(b"hi\n".to_vec()).mode(0o755))?;
+/// let tar = consign_package::archive::write_tar(&tree, SourceDate::from_unix(0), Vec::new())?;
+/// assert_eq!(tar.len() % 512, 0);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn write_tar<W: Write>(tree: &FileTree, date: SourceDate, out: W) -> Result<W, ArchiveError> {
+    tarball::write(tree, date, out)
+}
+
 /// The conventional archive stem for a release: `name-version-target`.
 ///
 /// ```

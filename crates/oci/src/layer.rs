@@ -1,0 +1,259 @@
+//! [`Layer`]: a layer blob with its diff_id; [`LayerBuilder`] writes one from a
+//! [`FileTree`].
+//!
+//! The tar stream is consign-package's deterministic tar (entries sorted, parents before
+//! children, every mtime the [`SourceDate`], owners from the tree, no atime/ctime/PAX records).
+//! It is hashed (the diff_id), compressed and hashed again (the blob digest) in one streaming
+//! pass: memory does not grow with the layer, and nothing is read twice.
+
+use std::io::Write;
+use std::num::NonZeroUsize;
+use std::path::{Path, PathBuf};
+
+use consign_core::{Algorithm, Digest, FileTree, HashingWriter, SourceDate};
+use consign_package::ArchiveError;
+use consign_package::compress::{Codec, Compression};
+
+use crate::layout::{BlobReader, OciLayout};
+use crate::{Descriptor, Error, MediaType};
+
+/// How a layer's tar is compressed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum LayerCompression {
+    /// Plain tar ([`MediaType::Layer`]).
+    None,
+    /// gzip ([`MediaType::LayerGzip`]), what every runtime reads.
+    Gzip,
+    /// Zstandard ([`MediaType::LayerZstd`]): faster and smaller; needs recent runtimes.
+    Zstd,
+}
+
+impl LayerCompression {
+    /// The layer media type.
+    pub fn media_type(self) -> MediaType {
+        match self {
+            LayerCompression::None => MediaType::Layer,
+            LayerCompression::Gzip => MediaType::LayerGzip,
+            LayerCompression::Zstd => MediaType::LayerZstd,
+        }
+    }
+
+    fn codec(self) -> Codec {
+        match self {
+            LayerCompression::None => Codec::None,
+            LayerCompression::Gzip => Codec::Gzip,
+            LayerCompression::Zstd => Codec::Zstd,
+        }
+    }
+
+    /// The default level: gzip 6, zstd 3 (fast, as registries' consumers expect).
+    pub fn default_level(self) -> u32 {
+        match self {
+            LayerCompression::None => 0,
+            LayerCompression::Gzip => 6,
+            LayerCompression::Zstd => 3,
+        }
+    }
+}
+
+/// Behaviour switches for [`LayerBuilder`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LayerOptions {
+    /// The compression (gzip by default).
+    pub compression: LayerCompression,
+    /// The level; `None` for [`LayerCompression::default_level`].
+    pub level: Option<u32>,
+    /// zstd worker threads; `None` for one per core. The output does not depend on it.
+    pub threads: Option<NonZeroUsize>,
+}
+
+impl Default for LayerOptions {
+    fn default() -> LayerOptions {
+        LayerOptions {
+            compression: LayerCompression::Gzip,
+            level: None,
+            threads: None,
+        }
+    }
+}
+
+impl LayerOptions {
+    /// Sets the compression.
+    #[must_use]
+    pub fn compression(mut self, compression: LayerCompression) -> LayerOptions {
+        self.compression = compression;
+        self
+    }
+
+    /// Sets the level.
+    #[must_use]
+    pub fn level(mut self, level: u32) -> LayerOptions {
+        self.level = Some(level);
+        self
+    }
+
+    /// Sets the number of zstd threads.
+    #[must_use]
+    pub fn threads(mut self, threads: NonZeroUsize) -> LayerOptions {
+        self.threads = Some(threads);
+        self
+    }
+}
+
+/// A layer of an image: the descriptor of its (compressed) blob, the digest of its
+/// uncompressed tar (the diff_id the image config lists), and where its bytes are, when they
+/// are on this machine.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Layer {
+    descriptor: Descriptor,
+    diff_id: Digest,
+    blob: Option<PathBuf>,
+}
+
+impl Layer {
+    /// A layer from its descriptor and diff_id, bytes elsewhere (in a registry).
+    pub fn new(descriptor: Descriptor, diff_id: Digest) -> Layer {
+        Layer {
+            descriptor,
+            diff_id,
+            blob: None,
+        }
+    }
+
+    /// With its bytes in the file `path`.
+    #[must_use]
+    pub fn at(mut self, path: impl Into<PathBuf>) -> Layer {
+        self.blob = Some(path.into());
+        self
+    }
+
+    /// The descriptor of the blob.
+    pub fn descriptor(&self) -> &Descriptor {
+        &self.descriptor
+    }
+
+    /// The SHA-256 of the uncompressed tar.
+    pub fn diff_id(&self) -> &Digest {
+        &self.diff_id
+    }
+
+    /// Where the blob is on this machine, if it is.
+    pub fn blob_path(&self) -> Option<&Path> {
+        self.blob.as_deref()
+    }
+
+    /// Opens the blob; the reader checks its size and digest at the end.
+    pub fn open(&self) -> Result<BlobReader, Error> {
+        let Some(path) = &self.blob else {
+            return Err(Error::LayerNotLocal {
+                digest: self.descriptor.digest,
+            });
+        };
+        let file =
+            std::fs::File::open(path).map_err(|e| consign_core::IoError::new("open", path, e))?;
+        Ok(BlobReader::new(
+            file,
+            self.descriptor.clone(),
+            format!("layer {} at {}", self.descriptor.digest, path.display()),
+        ))
+    }
+}
+
+/// Writes a layer from a [`FileTree`].
+///
+/// ```
+/// use consign_core::{Entry, FileTree, SourceDate};
+/// use consign_oci::{LayerBuilder, LayerCompression, LayerOptions, MediaType};
+///
+/// let mut tree = FileTree::new();
+/// tree.insert("usr/bin/hello", Entry::bytes(b"#!/bin/sh\necho hello\n".to_vec()).mode(0o755))?;
+/// let builder = LayerBuilder::new(&tree, SourceDate::from_unix(1_700_000_000))
+///     .options(LayerOptions::default().compression(LayerCompression::Zstd));
+///
+/// let mut blob = Vec::new();
+/// let layer = builder.write_to(&mut blob)?;
+/// assert_eq!(layer.descriptor().media_type, MediaType::LayerZstd);
+/// assert_eq!(layer.descriptor().size, blob.len() as u64);
+/// // Same tree, same date: same bytes.
+/// assert_eq!(builder.write_to(std::io::sink())?, layer);
+///
+/// let dir = tempfile::tempdir()?;
+/// let layout = consign_oci::OciLayout::create(dir.path())?;
+/// let stored = builder.write_into(&layout)?;
+/// assert_eq!(stored.blob_path(), Some(layout.blob_path(&stored.descriptor().digest).as_path()));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct LayerBuilder<'a> {
+    tree: &'a FileTree,
+    date: SourceDate,
+    options: LayerOptions,
+}
+
+impl<'a> LayerBuilder<'a> {
+    /// A layer of `tree`, every mtime set to `date`.
+    pub fn new(tree: &'a FileTree, date: SourceDate) -> LayerBuilder<'a> {
+        LayerBuilder {
+            tree,
+            date,
+            options: LayerOptions::default(),
+        }
+    }
+
+    /// Sets the options.
+    #[must_use]
+    pub fn options(mut self, options: LayerOptions) -> LayerBuilder<'a> {
+        self.options = options;
+        self
+    }
+
+    fn compression(&self) -> Result<Compression, Error> {
+        let c = self.options.compression;
+        let level = self.options.level.unwrap_or(c.default_level());
+        let mut compression =
+            Compression::new(c.codec())
+                .level(level)
+                .map_err(|e| Error::Invalid {
+                    what: "layer compression".to_owned(),
+                    reason: e.to_string(),
+                })?;
+        if let Some(threads) = self.options.threads {
+            compression = compression.threads(threads);
+        }
+        Ok(compression)
+    }
+
+    /// Writes the blob to `out` and returns the layer (its bytes are wherever `out` put them).
+    pub fn write_to(&self, out: impl Write) -> Result<Layer, Error> {
+        let compression = self.compression()?;
+        let output = |source| Error::Layer(ArchiveError::Output { source });
+        let blob = HashingWriter::new(out, &[Algorithm::Sha256]);
+        let compressed = compression.writer(blob).map_err(output)?;
+        let tar = HashingWriter::new(compressed, &[Algorithm::Sha256]);
+        let tar = consign_package::archive::write_tar(self.tree, self.date, tar)?;
+        let (compressed, tar_written) = tar.finish();
+        let blob = compressed.finish().map_err(output)?;
+        let (mut out, blob_written) = blob.finish();
+        out.flush().map_err(output)?;
+        let digest = crate::layout::sha256(&blob_written);
+        let diff_id = crate::layout::sha256(&tar_written);
+        Ok(Layer::new(
+            Descriptor::new(
+                self.options.compression.media_type(),
+                digest,
+                blob_written.size,
+            ),
+            diff_id,
+        ))
+    }
+
+    /// Writes the blob into `layout` and returns the layer, located there.
+    pub fn write_into(&self, layout: &OciLayout) -> Result<Layer, Error> {
+        let mut w = layout.blob_writer()?;
+        let layer = self.write_to(&mut w)?;
+        let blob = w.commit(Some(layer.descriptor()))?;
+        Ok(layer.at(blob.path))
+    }
+}
