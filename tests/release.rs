@@ -44,6 +44,87 @@ fn release(examples: &Path, out: &Path, extra: &[&str]) -> std::process::Output 
         .env("SOURCE_DATE_EPOCH", DATE))
 }
 
+/// Every file under `dir`, as paths relative to it, sorted.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let path = e.unwrap().path();
+            if path.is_dir() {
+                todo.push(path);
+            } else {
+                out.push(path.strip_prefix(dir).unwrap().to_path_buf());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The OCI layout: skopeo reads the index and the image, umoci unpacks the image, and the
+/// program runs from the unpacked root file system (inside it with chroot when root: the
+/// image carries the libraries it needs).
+fn check_oci_layout(dist: &Path) {
+    require_tool("skopeo", "skopeo");
+    require_tool("umoci", "umoci");
+    let version = env!("CARGO_PKG_VERSION");
+    let host = consign::core::Platform::host().unwrap();
+    let layout = dist.join("oci");
+    let index = run_ok(
+        Command::new("skopeo")
+            .args(["inspect", "--raw"])
+            .arg(format!("oci:{}:{version}", layout.display())),
+    );
+    let index: serde_json::Value = serde_json::from_str(&index).unwrap();
+    assert_eq!(
+        index["mediaType"], "application/vnd.oci.image.index.v1+json",
+        "{index}"
+    );
+    let entry = &index["manifests"][0];
+    assert_eq!(
+        entry["platform"]["architecture"],
+        host.oci_arch(),
+        "{index}"
+    );
+    assert_eq!(entry["platform"]["os"], "linux", "{index}");
+    let image_tag = format!("{version}-{}", host.oci_arch());
+    let inspect = run_ok(
+        Command::new("skopeo")
+            .arg("inspect")
+            .arg(format!("oci:{}:{image_tag}", layout.display())),
+    );
+    let inspect: serde_json::Value = serde_json::from_str(&inspect).unwrap();
+    assert_eq!(inspect["Digest"], entry["digest"], "index names the image");
+    assert_eq!(inspect["Created"], "2023-11-14T22:13:20Z");
+
+    let bundle = tempfile::tempdir().unwrap();
+    let unpacked = bundle.path().join("bundle");
+    run_ok(
+        Command::new("umoci")
+            .args(["unpack", "--rootless", "--image"])
+            .arg(format!("{}:{image_tag}", layout.display()))
+            .arg(&unpacked),
+    );
+    let rootfs = unpacked.join("rootfs");
+    let program = rootfs.join("usr/local/bin/consign-sums");
+    let direct = run_ok(Command::new(&program).arg("--version"));
+    assert_eq!(direct, format!("consign-sums {version}\n"));
+    let is_root = run_ok(Command::new("id").arg("-u")).trim() == "0";
+    if is_root {
+        fs::write(rootfs.join("input"), b"hello\n").unwrap();
+        let sum = run_ok(
+            Command::new("chroot")
+                .arg(&rootfs)
+                .args(["/usr/local/bin/consign-sums", "/input"]),
+        );
+        assert_eq!(
+            sum,
+            "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03  /input\n"
+        );
+    }
+}
+
 #[test]
 fn main_job_writes_a_verifiable_reproducible_release() {
     require_tool("sha256sum", "coreutils");
@@ -62,21 +143,14 @@ fn main_job_writes_a_verifiable_reproducible_release() {
         );
     }
 
-    // Reproducible: byte-identical directories.
-    let names = |d: &Path| {
-        let mut v: Vec<String> = fs::read_dir(d)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().into_string().unwrap())
-            .collect();
-        v.sort();
-        v
-    };
-    assert_eq!(names(a.path()), names(b.path()));
-    for n in names(a.path()) {
+    // Reproducible: byte-identical directories (the OCI layout included).
+    assert_eq!(files_under(a.path()), files_under(b.path()));
+    for n in files_under(a.path()) {
         assert_eq!(
             fs::read(a.path().join(&n)).unwrap(),
             fs::read(b.path().join(&n)).unwrap(),
-            "{n} differs between two runs"
+            "{} differs between two runs",
+            n.display()
         );
     }
 
@@ -108,7 +182,12 @@ fn main_job_writes_a_verifiable_reproducible_release() {
     assert_eq!(manifest.version, env!("CARGO_PKG_VERSION"));
     assert_eq!(manifest.source_date_epoch.unix().to_string(), DATE);
     let listed: Vec<&str> = manifest.artifacts().map(|a| a.name.as_str()).collect();
-    let mut on_disk = names(dist);
+    // Every top-level file is listed; the OCI layout (a directory) is checked below.
+    let mut on_disk: Vec<String> = files_under(dist)
+        .into_iter()
+        .filter(|p| p.components().count() == 1)
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
     on_disk.retain(|n| n != "release.json");
     assert_eq!(listed, on_disk);
     for art in manifest.artifacts() {
@@ -230,6 +309,8 @@ fn main_job_writes_a_verifiable_reproducible_release() {
     let man = root.path().join("usr/share/man/man1/consign-sums.1.gz");
     let page = run_ok(Command::new("zcat").arg(&man));
     assert!(page.starts_with(".TH CONSIGN-SUMS 1"), "{page}");
+
+    check_oci_layout(dist);
 
     // The shipped program runs from each archive and does its job.
     let host = consign::core::Platform::host().unwrap();

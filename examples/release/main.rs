@@ -6,12 +6,16 @@
 //! It writes `NAME-VERSION-TARGET.{tar.gz,tar.xz,tar.zst,zip}` (each with a top-level
 //! directory holding the program, README and licenses), a CycloneDX 1.6 and an SPDX 2.3 SBOM
 //! for each (`<archive>.cdx.json`, `<archive>.spdx.json`: the crates Cargo resolved for the
-//! program and the files shipped), `SHA256SUMS`, `SHA512SUMS` and `release.json`, every file
+//! program and the files shipped), a `.deb` and an `.rpm` (each with its SBOMs), an OCI image
+//! layout `oci/` (the program's image for the platform and an index, see [`image`]),
+//! `SHA256SUMS`, `SHA512SUMS` and `release.json`, every file
 //! atomically, every byte a function of the inputs and the source
 //! date. Digests are computed while each archive is written; nothing is read back.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
+
+mod image;
 
 use consign::core::{
     Algorithm, Artifact, ArtifactKind, Entry, FileTree, Libc, PackageMeta, Platform,
@@ -309,6 +313,13 @@ fn run() -> Result<(), Error> {
     let rpm_name = rpm.file_name()?;
     let written = rpm.write_to_path(out.join(&rpm_name))?;
     release.add(&rpm_name, ArtifactKind::Rpm, &written, &package_inventory)?;
+
+    // The container image: an OCI layout with the image for this platform and an index.
+    let oci = image::write_layout(&out.join("oci"), &program, &meta, &platform, date)?;
+    println!(
+        "oci: image {} ({}), index {} ({})",
+        oci.image_tag, oci.image.digest, oci.index_tag, oci.index.digest
+    );
 
     let mut manifest = release.manifest;
     for algorithm in ALGORITHMS {
