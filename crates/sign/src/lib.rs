@@ -6,6 +6,9 @@
 //! - [`signer`]: the object-safe [`Signer`] and [`Verifier`] traits, the [`Signature`] they
 //!   exchange (with room for a certificate chain and transparency-log entries), [`KeyInfo`] and
 //!   [`SignatureFormat`].
+//! - [`cosign`]: [`cosign::CosignKey`] (cosign's encrypted key files, ECDSA P-256) and the
+//!   [`cosign::CosignSigner`] / [`cosign::CosignVerifier`] pair for `cosign sign-blob`
+//!   signatures.
 //!
 //! Backends implement the traits; callers hold a `&dyn Signer` and a stream:
 //!
@@ -22,6 +25,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod cosign;
 mod error;
 pub mod signer;
 
