@@ -2,7 +2,7 @@
 //! accepts what `CosignSigner` writes (after `base64 -d`, as cosign's `.sig` is base64) and
 //! rejects it for a tampered file; signatures and keys OpenSSL makes are read and checked by
 //! `CosignVerifier`; keys OpenSSL makes on other curves or algorithms are refused with a typed
-//! error.
+//! error. Sigstore bundles are verified offline by npm `@sigstore/verify`.
 
 // Test code: an unwrap that fails is a failing test.
 #![allow(clippy::unwrap_used)]
@@ -14,9 +14,11 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use common::{cmd_in, require_tool, run, run_ok};
+use common::{cmd_in, require_tool, run, run_ok, sigstore};
 use consign::core::{Algorithm, hash_file};
-use consign::sign::cosign::{CosignKey, CosignPublicKey, CosignSigner, CosignVerifier, Passphrase};
+use consign::sign::cosign::{
+    Bundle, CosignKey, CosignPublicKey, CosignSigner, CosignVerifier, Passphrase,
+};
 use consign::sign::{
     Error, KeyAlgorithm, Signature, SignatureFormat, Signer, VerificationMaterial, Verifier,
 };
@@ -297,4 +299,87 @@ fn wrong_passphrase_public_key_and_foreign_signatures_are_typed_errors() {
         .verify(&mut &b"data"[..], &with(b"!!not base64!!".to_vec()))
         .unwrap_err();
     assert!(matches!(err, Error::Malformed { .. }), "{err}");
+}
+
+#[test]
+fn sigstore_verify_accepts_our_bundle_offline_and_rejects_tampering() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let key = CosignKey::generate().unwrap();
+    let (_, pub_path) = key
+        .write_key_pair(d, "cosign", &Passphrase::new(""))
+        .unwrap();
+    let key_id = key.id().clone();
+    let signer = CosignSigner::new(key, "cosign.key");
+    let file = artifact(d);
+    let written = hash_file(&file, &[Algorithm::Sha256]).unwrap();
+    let digest = written.sha256().unwrap();
+    let bundle = Bundle::message_signature(digest, &signer.sign_digest(digest).unwrap()).unwrap();
+    let bundle_path = d.join("app-1.0.tar.gz.sigstore.json");
+    fs::write(&bundle_path, bundle.to_json()).unwrap();
+
+    let (ok, out) = sigstore::verify_bundle(&bundle_path, &pub_path, Some(&file));
+    assert!(ok, "@sigstore/verify rejected our bundle: {out}");
+    assert_eq!(
+        out.trim(),
+        format!("verified {key_id}"),
+        "the hint is the key id"
+    );
+
+    // Our reader gives back the same bundle, and verifies it.
+    let read = Bundle::from_json(&fs::read(&bundle_path).unwrap()).unwrap();
+    assert_eq!(read, bundle);
+    let verifier = CosignVerifier::new(CosignPublicKey::read(&pub_path).unwrap());
+    read.verify(&verifier, &mut fs::File::open(&file).unwrap())
+        .unwrap();
+    assert_eq!(
+        read.signature().material(),
+        &VerificationMaterial::PublicKey { hint: key_id }
+    );
+
+    // A tampered artifact.
+    let mut data = fs::read(&file).unwrap();
+    data[7] ^= 0x80;
+    let tampered = d.join("tampered.tar.gz");
+    fs::write(&tampered, &data).unwrap();
+    let (ok, out) = sigstore::verify_bundle(&bundle_path, &pub_path, Some(&tampered));
+    assert!(!ok && out.contains("SIGNATURE_ERROR"), "{out}");
+    let err = read.verify(&verifier, &mut &data[..]).unwrap_err();
+    assert!(matches!(err, Error::BadSignature { .. }), "{err}");
+
+    // A tampered signature inside the bundle (r's last byte).
+    let mut json: serde_json::Value =
+        serde_json::from_slice(&fs::read(&bundle_path).unwrap()).unwrap();
+    let sig_b64 = json["messageSignature"]["signature"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut der = BASE64.decode(&sig_b64).unwrap();
+    let r_len = usize::from(der[3]);
+    der[3 + r_len] ^= 0x01;
+    json["messageSignature"]["signature"] = BASE64.encode(&der).into();
+    let bad_path = d.join("bad.sigstore.json");
+    fs::write(&bad_path, json.to_string()).unwrap();
+    let (ok, out) = sigstore::verify_bundle(&bad_path, &pub_path, Some(&file));
+    assert!(!ok, "@sigstore/verify accepted a tampered signature: {out}");
+    let err = Bundle::from_json(&fs::read(&bad_path).unwrap())
+        .unwrap()
+        .verify(&verifier, &mut fs::File::open(&file).unwrap())
+        .unwrap_err();
+    assert!(matches!(err, Error::BadSignature { .. }), "{err}");
+
+    // Another key: @sigstore/verify finds no key by the hint, ours names both keys.
+    let other = CosignKey::generate().unwrap();
+    let (_, other_pub) = other
+        .write_key_pair(d, "other", &Passphrase::new(""))
+        .unwrap();
+    let (ok, out) = sigstore::verify_bundle(&bundle_path, &other_pub, Some(&file));
+    assert!(!ok && out.contains("key not found"), "{out}");
+    let err = read
+        .verify(
+            &CosignVerifier::new(other.public_key().clone()),
+            &mut fs::File::open(&file).unwrap(),
+        )
+        .unwrap_err();
+    assert!(matches!(err, Error::WrongKey { .. }), "{err}");
 }

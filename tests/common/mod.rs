@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod sbom;
+pub mod sigstore;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -11,6 +11,8 @@
 //!   implementations for [`crate::SignatureFormat::CosignBlob`] — base64 of the DER ECDSA
 //!   signature over the SHA-256 of the data, streamed. `openssl dgst -sha256 -verify cosign.pub`
 //!   accepts them, and the verifier accepts OpenSSL's raw DER signatures too.
+//! - [`Bundle`]: a Sigstore bundle v0.3 (`cosign sign-blob --bundle`), the signature with its
+//!   digest, verification material and transparency-log entries in one JSON file.
 //!
 //! ```
 //! use consign_sign::cosign::{CosignKey, CosignPublicKey, CosignSigner, CosignVerifier, Passphrase};
@@ -36,10 +38,12 @@
 //! `sigstore` (with OpenSSL) as an independent producer and reader of key files.
 
 mod blob;
+mod bundle;
 mod encrypted;
 mod key;
 
 pub use blob::{CosignSigner, CosignVerifier};
+pub use bundle::{BUNDLE_MEDIA_TYPE, Bundle, BundleContent};
 pub use key::{
     COSIGN_PASSWORD, COSIGN_PRIVATE_KEY_LABEL, CosignKey, CosignPublicKey, Passphrase,
     SIGSTORE_PRIVATE_KEY_LABEL,
