@@ -8,7 +8,9 @@
 //!   [`SignatureFormat`].
 //! - [`cosign`]: [`cosign::CosignKey`] (cosign's encrypted key files, ECDSA P-256) and the
 //!   [`cosign::CosignSigner`] / [`cosign::CosignVerifier`] pair for `cosign sign-blob`
-//!   signatures.
+//!   signatures, and [`cosign::Bundle`] (Sigstore bundle v0.3).
+//! - [`attest`]: DSSE [`attest::Envelope`]s around in-toto [`attest::Statement`]s (SLSA
+//!   provenance, SBOM and vulnerability predicates), and `.intoto.jsonl` files.
 //!
 //! Backends implement the traits; callers hold a `&dyn Signer` and a stream:
 //!
@@ -25,6 +27,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod attest;
 pub mod cosign;
 mod error;
 pub mod signer;

@@ -44,6 +44,7 @@ mod key;
 
 pub use blob::{CosignSigner, CosignVerifier};
 pub use bundle::{BUNDLE_MEDIA_TYPE, Bundle, BundleContent};
+pub(crate) use encrypted::{base64_decode, base64_encode};
 pub use key::{
     COSIGN_PASSWORD, COSIGN_PRIVATE_KEY_LABEL, CosignKey, CosignPublicKey, Passphrase,
     SIGSTORE_PRIVATE_KEY_LABEL,
