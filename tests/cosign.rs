@@ -17,7 +17,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use common::{cmd_in, require_tool, run, run_ok, sigstore};
 use consign::core::{Algorithm, hash_file};
 use consign::sign::cosign::{
-    Bundle, CosignKey, CosignPublicKey, CosignSigner, CosignVerifier, Passphrase,
+    Bundle, CosignKey, CosignPublicKey, CosignSigner, CosignVerifier, Passphrase, SimpleSigning,
 };
 use consign::sign::{
     Error, KeyAlgorithm, Signature, SignatureFormat, Signer, VerificationMaterial, Verifier,
@@ -382,4 +382,81 @@ fn sigstore_verify_accepts_our_bundle_offline_and_rejects_tampering() {
         )
         .unwrap_err();
     assert!(matches!(err, Error::WrongKey { .. }), "{err}");
+}
+
+#[test]
+fn simple_signing_payloads_verify_with_openssl_both_ways() {
+    openssl();
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let digest: consign::core::Digest =
+        "sha256:87ef60f558bad79beea6425a3b28989f01dd417164150ab3baab98dcbf04def8"
+            .parse()
+            .unwrap();
+
+    // Ours, checked by OpenSSL: the signature is over the payload bytes.
+    let key = CosignKey::generate().unwrap();
+    let (_, pub_path) = key
+        .write_key_pair(d, "cosign", &Passphrase::new(""))
+        .unwrap();
+    let payload = SimpleSigning::new("ghcr.io/user/demo", digest);
+    let (bytes, sig) = payload.sign(&CosignSigner::new(key, "cosign.key")).unwrap();
+    // The payload format of cosign's SIGNATURE_SPEC, byte for byte.
+    assert_eq!(
+        String::from_utf8(bytes.clone()).unwrap(),
+        r#"{"critical":{"identity":{"docker-reference":"ghcr.io/user/demo"},"image":{"docker-manifest-digest":"sha256:87ef60f558bad79beea6425a3b28989f01dd417164150ab3baab98dcbf04def8"},"type":"cosign container image signature"},"optional":null}"#
+    );
+    fs::write(d.join("payload.json"), &bytes).unwrap();
+    fs::write(d.join("payload.sig"), BASE64.decode(sig.bytes()).unwrap()).unwrap();
+    let (ok, out) = openssl_verify(
+        d,
+        &pub_path,
+        &d.join("payload.sig"),
+        &d.join("payload.json"),
+    );
+    assert!(ok, "{out}");
+
+    // OpenSSL's, over a payload written by hand with an annotation, checked by us.
+    run_ok(cmd_in(d, "openssl").args([
+        "ecparam",
+        "-name",
+        "prime256v1",
+        "-genkey",
+        "-noout",
+        "-out",
+        "ec.pem",
+    ]));
+    run_ok(cmd_in(d, "openssl").args(["pkey", "-in", "ec.pem", "-pubout", "-out", "ec.pub"]));
+    let theirs = r#"{"critical":{"identity":{"docker-reference":"registry.example/app"},"image":{"docker-manifest-digest":"sha256:87ef60f558bad79beea6425a3b28989f01dd417164150ab3baab98dcbf04def8"},"type":"cosign container image signature"},"optional":{"git-sha":"7fd1a60"}}"#;
+    fs::write(d.join("theirs.json"), theirs).unwrap();
+    run_ok(cmd_in(d, "openssl").args([
+        "dgst",
+        "-sha256",
+        "-sign",
+        "ec.pem",
+        "-out",
+        "theirs.sig",
+        "theirs.json",
+    ]));
+    let public = CosignPublicKey::read(d.join("ec.pub")).unwrap();
+    let signature = Signature::new(
+        SignatureFormat::CosignBlob,
+        BASE64
+            .encode(fs::read(d.join("theirs.sig")).unwrap())
+            .into_bytes(),
+        VerificationMaterial::PublicKey {
+            hint: public.id().clone(),
+        },
+    );
+    let verifier = CosignVerifier::new(public);
+    let signed = SimpleSigning::verify(theirs.as_bytes(), &signature, &verifier).unwrap();
+    assert_eq!(signed.require_digest(&digest).unwrap(), &digest);
+    assert_eq!(signed.payload.docker_reference(), "registry.example/app");
+    assert_eq!(signed.payload.annotations()["git-sha"], "7fd1a60");
+    let other = consign::core::Digest::of(Algorithm::Sha256, b"another manifest");
+    let err = signed.require_digest(&other).unwrap_err();
+    assert!(matches!(err, Error::SignedOtherDigest { .. }), "{err}");
+    let forged = theirs.replace("registry.example/app", "evil.example/app");
+    let err = SimpleSigning::verify(forged.as_bytes(), &signature, &verifier).unwrap_err();
+    assert!(matches!(err, Error::BadSignature { .. }), "{err}");
 }

@@ -13,6 +13,8 @@
 //!   accepts them, and the verifier accepts OpenSSL's raw DER signatures too.
 //! - [`Bundle`]: a Sigstore bundle v0.3 (`cosign sign-blob --bundle`), the signature with its
 //!   digest, verification material and transparency-log entries in one JSON file.
+//! - [`SimpleSigning`]: the payload `cosign sign` signs for a container image (its manifest
+//!   digest), signed through any [`crate::Signer`]; verifying it returns the signed digest.
 //!
 //! ```
 //! use consign_sign::cosign::{CosignKey, CosignPublicKey, CosignSigner, CosignVerifier, Passphrase};
@@ -41,6 +43,7 @@ mod blob;
 mod bundle;
 mod encrypted;
 mod key;
+mod simple_signing;
 
 pub use blob::{CosignSigner, CosignVerifier};
 pub use bundle::{BUNDLE_MEDIA_TYPE, Bundle, BundleContent};
@@ -49,3 +52,4 @@ pub use key::{
     COSIGN_PASSWORD, COSIGN_PRIVATE_KEY_LABEL, CosignKey, CosignPublicKey, Passphrase,
     SIGSTORE_PRIVATE_KEY_LABEL,
 };
+pub use simple_signing::{SIMPLE_SIGNING_TYPE, SignedImage, SimpleSigning};
