@@ -2,7 +2,8 @@
 //! `securesystemslib` verifies our envelopes' signatures with our public key, and
 //! `in-toto-attestation` parses our statements (Statement v1) and SLSA provenance v1
 //! predicates with its protobuf bindings. Tampered envelopes and other keys are refused by both
-//! sides.
+//! sides. Attestation bundles (DSSE in a Sigstore bundle) are verified offline by npm
+//! `@sigstore/verify`.
 
 // Test code: an unwrap that fails is a failing test.
 #![allow(clippy::unwrap_used)]
@@ -15,14 +16,14 @@ use std::path::Path;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use common::intoto;
+use common::{intoto, sigstore};
 use consign::core::{Algorithm, Artifact, ArtifactKind};
-use consign::sign::Error;
 use consign::sign::attest::{
     Envelope, JsonlWriter, Provenance, SbomPredicate, Statement, Subject, VulnFormat,
     VulnScanPredicate, read_jsonl,
 };
-use consign::sign::cosign::{CosignKey, CosignSigner, CosignVerifier, Passphrase};
+use consign::sign::cosign::{Bundle, CosignKey, CosignSigner, CosignVerifier, Passphrase};
+use consign::sign::{Error, VerificationMaterial};
 use time::macros::datetime;
 
 fn artifacts(dir: &Path) -> Vec<Artifact> {
@@ -231,4 +232,55 @@ fn tampered_envelopes_and_other_keys_are_refused_by_both_sides() {
     assert!(results[0].is_ok());
     let err = results[1].as_ref().unwrap_err();
     assert!(err.to_string().contains("line 3"), "{err}");
+}
+
+#[test]
+fn sigstore_verify_accepts_our_attestation_bundle_offline() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let key = CosignKey::generate().unwrap();
+    let (_, pub_path) = key
+        .write_key_pair(d, "cosign", &Passphrase::new(""))
+        .unwrap();
+    let verifier = CosignVerifier::new(key.public_key().clone());
+    let hint = key.id().clone();
+    let signer = CosignSigner::new(key, "cosign.key");
+    let subjects: Vec<Subject> = artifacts(d)
+        .iter()
+        .map(|a| Subject::from_artifact(a).unwrap())
+        .collect();
+    let statement = statements(&subjects).remove(0);
+    let envelope = Envelope::sign_statement(&statement, &signer).unwrap();
+    let bundle = Bundle::dsse(
+        envelope.clone(),
+        VerificationMaterial::PublicKey { hint: hint.clone() },
+    )
+    .unwrap();
+    let path = d.join("provenance.sigstore.json");
+    fs::write(&path, bundle.to_json()).unwrap();
+
+    let (ok, out) = sigstore::verify_bundle(&path, &pub_path, None);
+    assert!(ok, "@sigstore/verify rejected our DSSE bundle: {out}");
+    assert_eq!(out.trim(), format!("verified {hint}"));
+
+    let read = Bundle::from_json(&fs::read(&path).unwrap()).unwrap();
+    assert_eq!(read, bundle);
+    read.verify_envelope(&verifier).unwrap();
+    assert_eq!(read.envelope().unwrap().statement().unwrap(), statement);
+
+    // A forged statement in the bundle's envelope.
+    let mut json: serde_json::Value = serde_json::from_str(&bundle.to_json()).unwrap();
+    let forged = statement
+        .to_json()
+        .replace("refs/tags/v1.0.0", "refs/tags/v6.6.6");
+    json["dsseEnvelope"]["payload"] = BASE64.encode(forged.as_bytes()).into();
+    let bad = d.join("forged.sigstore.json");
+    fs::write(&bad, json.to_string()).unwrap();
+    let (ok, out) = sigstore::verify_bundle(&bad, &pub_path, None);
+    assert!(!ok && out.contains("SIGNATURE_ERROR"), "{out}");
+    let err = Bundle::from_json(json.to_string().as_bytes())
+        .unwrap()
+        .verify_envelope(&verifier)
+        .unwrap_err();
+    assert!(matches!(err, Error::BadSignature { .. }), "{err}");
 }

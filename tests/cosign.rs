@@ -333,7 +333,7 @@ fn sigstore_verify_accepts_our_bundle_offline_and_rejects_tampering() {
     read.verify(&verifier, &mut fs::File::open(&file).unwrap())
         .unwrap();
     assert_eq!(
-        read.signature().material(),
+        read.signature().unwrap().material(),
         &VerificationMaterial::PublicKey { hint: key_id }
     );
 

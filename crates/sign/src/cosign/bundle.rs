@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::blob::{CosignVerifier, check_hint, decode_blob_signature, sha256_bytes, sha256_stream};
 use super::encrypted::{base64_decode, base64_encode};
+use crate::attest::Envelope;
 use crate::{Error, KeyId, Signature, SignatureFormat, TlogEntry, VerificationMaterial, Verified};
 
 /// The media type of the bundles written here.
@@ -29,6 +30,8 @@ pub enum BundleContent {
         /// The ASN.1 DER ECDSA signature.
         signature: Vec<u8>,
     },
+    /// A DSSE envelope with one signature (an attestation, `dsseEnvelope`).
+    Dsse(Envelope),
 }
 
 /// A Sigstore bundle: the content (a message signature), the verification material and the
@@ -77,6 +80,52 @@ impl Bundle {
         })
     }
 
+    /// A bundle for a DSSE envelope (an attestation) with exactly one signature, whose key
+    /// `material` describes (for a cosign key: [`VerificationMaterial::PublicKey`] with its id).
+    pub fn dsse(envelope: Envelope, material: VerificationMaterial) -> Result<Bundle, Error> {
+        if envelope.signatures().len() != 1 {
+            return Err(Error::malformed(
+                "Sigstore bundle",
+                format_args!(
+                    "a bundle holds a DSSE envelope with one signature, not {}",
+                    envelope.signatures().len()
+                ),
+            ));
+        }
+        Ok(Bundle {
+            material,
+            tlog_entries: Vec::new(),
+            content: BundleContent::Dsse(envelope),
+        })
+    }
+
+    /// Adds transparency-log entries (keyless signing).
+    #[must_use]
+    pub fn with_tlog_entries(mut self, entries: Vec<TlogEntry>) -> Bundle {
+        self.tlog_entries = entries;
+        self
+    }
+
+    /// The DSSE envelope, for a DSSE bundle.
+    pub fn envelope(&self) -> Option<&Envelope> {
+        match &self.content {
+            BundleContent::Dsse(envelope) => Some(envelope),
+            BundleContent::MessageSignature { .. } => None,
+        }
+    }
+
+    /// Verifies a DSSE bundle's envelope with `verifier` (see [`Envelope::verify`]); read the
+    /// statement from [`Bundle::envelope`] afterwards.
+    pub fn verify_envelope(&self, verifier: &dyn crate::Verifier) -> Result<Verified, Error> {
+        match &self.content {
+            BundleContent::Dsse(envelope) => envelope.verify(verifier),
+            BundleContent::MessageSignature { .. } => Err(Error::malformed(
+                "Sigstore bundle",
+                "it holds a message signature: verify it with Bundle::verify and the artifact",
+            )),
+        }
+    }
+
     /// What is signed.
     pub fn content(&self) -> &BundleContent {
         &self.content
@@ -92,15 +141,19 @@ impl Bundle {
         &self.tlog_entries
     }
 
-    /// The signature as a [`Signature`] (for a message signature: [`SignatureFormat::CosignBlob`]).
-    pub fn signature(&self) -> Signature {
+    /// A message signature as a [`Signature`] ([`SignatureFormat::CosignBlob`]); `None` for
+    /// a DSSE bundle.
+    pub fn signature(&self) -> Option<Signature> {
         match &self.content {
-            BundleContent::MessageSignature { signature, .. } => Signature::new(
-                SignatureFormat::CosignBlob,
-                base64_encode(signature).into_bytes(),
-                self.material.clone(),
-            )
-            .with_tlog_entries(self.tlog_entries.clone()),
+            BundleContent::MessageSignature { signature, .. } => Some(
+                Signature::new(
+                    SignatureFormat::CosignBlob,
+                    base64_encode(signature).into_bytes(),
+                    self.material.clone(),
+                )
+                .with_tlog_entries(self.tlog_entries.clone()),
+            ),
+            BundleContent::Dsse(_) => None,
         }
     }
 
@@ -140,6 +193,10 @@ impl Bundle {
                 }
                 Ok(verified)
             }
+            BundleContent::Dsse(_) => Err(Error::malformed(
+                "Sigstore bundle",
+                "it holds a DSSE envelope: verify it with Bundle::verify_envelope",
+            )),
         }
     }
 
@@ -161,14 +218,21 @@ impl Bundle {
                 None,
             ),
         };
-        let content = match &self.content {
-            BundleContent::MessageSignature { digest, signature } => JsonMessageSignature {
-                message_digest: JsonHashOutput {
-                    algorithm: "SHA2_256".to_owned(),
-                    digest: base64_encode(digest.as_bytes()),
-                },
-                signature: base64_encode(signature),
-            },
+        let (message_signature, dsse_envelope) = match &self.content {
+            BundleContent::MessageSignature { digest, signature } => (
+                Some(JsonMessageSignature {
+                    message_digest: JsonHashOutput {
+                        algorithm: "SHA2_256".to_owned(),
+                        digest: base64_encode(digest.as_bytes()),
+                    },
+                    signature: base64_encode(signature),
+                }),
+                None,
+            ),
+            BundleContent::Dsse(envelope) => (
+                None,
+                serde_json::from_str::<serde_json::Value>(&envelope.to_json()).ok(),
+            ),
         };
         let json = JsonBundle {
             media_type: BUNDLE_MEDIA_TYPE.to_owned(),
@@ -178,7 +242,8 @@ impl Bundle {
                 x509_certificate_chain: None,
                 tlog_entries: self.tlog_entries.iter().map(JsonTlogEntry::from).collect(),
             },
-            message_signature: Some(content),
+            message_signature,
+            dsse_envelope,
         };
         // Plain strings and vectors: serializing cannot fail.
         serde_json::to_string(&json).unwrap_or_default()
@@ -190,7 +255,7 @@ impl Bundle {
             .map_err(|e| Error::io("write", "Sigstore bundle", e))
     }
 
-    /// Reads a bundle (media types v0.1 to v0.3; message signatures).
+    /// Reads a bundle (media types v0.1 to v0.3; message signatures or DSSE envelopes).
     pub fn from_json(text: &[u8]) -> Result<Bundle, Error> {
         const WHAT: &str = "Sigstore bundle";
         let json: JsonBundle =
@@ -235,12 +300,19 @@ impl Bundle {
             .into_iter()
             .map(TlogEntry::try_from)
             .collect::<Result<_, _>>()?;
-        let message = json.message_signature.ok_or_else(|| {
-            Error::malformed(
-                WHAT,
-                "no messageSignature (DSSE bundles are read with the attestation API)",
-            )
-        })?;
+        let message = match (json.message_signature, json.dsse_envelope) {
+            (Some(message), None) => message,
+            (None, Some(envelope)) => {
+                let envelope = Envelope::from_json(envelope.to_string().as_bytes())?;
+                return Ok(Bundle::dsse(envelope, material)?.with_tlog_entries(tlog_entries));
+            }
+            _ => {
+                return Err(Error::malformed(
+                    WHAT,
+                    "a bundle needs exactly one of messageSignature and dsseEnvelope",
+                ));
+            }
+        };
         if message.message_digest.algorithm != "SHA2_256" {
             return Err(Error::malformed(
                 WHAT,
@@ -269,6 +341,8 @@ struct JsonBundle {
     verification_material: JsonMaterial,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     message_signature: Option<JsonMessageSignature>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    dsse_envelope: Option<serde_json::Value>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -429,7 +503,7 @@ mod tests {
         assert!(json.contains(r#""inclusionPromise":{"signedEntryTimestamp":"MEUCIQ=="}"#));
         let read = Bundle::from_json(json.as_bytes()).unwrap();
         assert_eq!(read, bundle);
-        assert_eq!(read.signature(), sig);
+        assert_eq!(read.signature(), Some(sig));
     }
 
     #[test]

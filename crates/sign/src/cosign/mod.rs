@@ -12,7 +12,8 @@
 //!   signature over the SHA-256 of the data, streamed. `openssl dgst -sha256 -verify cosign.pub`
 //!   accepts them, and the verifier accepts OpenSSL's raw DER signatures too.
 //! - [`Bundle`]: a Sigstore bundle v0.3 (`cosign sign-blob --bundle`), the signature with its
-//!   digest, verification material and transparency-log entries in one JSON file.
+//!   digest, verification material and transparency-log entries in one JSON file; or an
+//!   attestation's DSSE envelope with its material (`cosign attest --new-bundle-format`).
 //! - [`SimpleSigning`]: the payload `cosign sign` signs for a container image (its manifest
 //!   digest), signed through any [`crate::Signer`]; verifying it returns the signed digest.
 //!
