@@ -1,7 +1,9 @@
 //! Helpers shared by the integration tests: finding the real tools and running them.
 #![allow(dead_code)]
 
+pub mod intoto;
 pub mod sbom;
+pub mod sigstore;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

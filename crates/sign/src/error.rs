@@ -69,6 +69,15 @@ pub enum Error {
         /// The key that checked it.
         key: KeyId,
     },
+    /// A valid signature that signs other data than the data asked about (another image
+    /// digest, another artifact).
+    #[error("the signature is valid but signs {found}, not {expected}: it is for other data")]
+    SignedOtherDigest {
+        /// The digest the caller expected.
+        expected: String,
+        /// The digest the signed payload names.
+        found: String,
+    },
     /// Reading the data or a key failed.
     #[error("cannot {op} {what}: {source}")]
     Io {

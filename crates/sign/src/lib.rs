@@ -6,6 +6,11 @@
 //! - [`signer`]: the object-safe [`Signer`] and [`Verifier`] traits, the [`Signature`] they
 //!   exchange (with room for a certificate chain and transparency-log entries), [`KeyInfo`] and
 //!   [`SignatureFormat`].
+//! - [`cosign`]: [`cosign::CosignKey`] (cosign's encrypted key files, ECDSA P-256) and the
+//!   [`cosign::CosignSigner`] / [`cosign::CosignVerifier`] pair for `cosign sign-blob`
+//!   signatures, and [`cosign::Bundle`] (Sigstore bundle v0.3).
+//! - [`attest`]: DSSE [`attest::Envelope`]s around in-toto [`attest::Statement`]s (SLSA
+//!   provenance, SBOM and vulnerability predicates), and `.intoto.jsonl` files.
 //!
 //! Backends implement the traits; callers hold a `&dyn Signer` and a stream:
 //!
@@ -22,6 +27,8 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod attest;
+pub mod cosign;
 mod error;
 pub mod signer;
 
