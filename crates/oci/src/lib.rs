@@ -14,6 +14,8 @@
 //! - [`layer`]: [`Layer`], and [`LayerBuilder`], which writes one from a `FileTree`.
 //! - [`image`]: [`Image`], config + layers, changed functionally.
 //! - [`layout`]: [`OciLayout`], the OCI image layout on disk.
+//! - [`attach`]: [`attach::Attachments`], signatures, attestations and SBOMs attached to a
+//!   manifest by cosign tag (`sha256-<hex>.sig`) and as OCI 1.1 referrers.
 //!
 //! ```
 //! use consign_oci::{Descriptor, MediaType, Reference, Tag};
@@ -52,6 +54,7 @@
 #![deny(missing_docs)]
 
 pub mod annotation;
+pub mod attach;
 pub mod config;
 pub mod descriptor;
 mod error;

@@ -232,6 +232,26 @@ impl OciLayout {
         Ok(())
     }
 
+    /// Lists `descriptor` in `index.json` without a name (a referrer: a manifest whose
+    /// `subject` is another manifest of the layout). Listing it twice keeps one entry.
+    pub fn add_untagged(&self, descriptor: &Descriptor) -> Result<(), Error> {
+        if !self.contains(&descriptor.digest) {
+            return Err(self.not_found(
+                format!("manifest {}", descriptor.digest),
+                "write it with put_manifest before listing it",
+            ));
+        }
+        let mut index = self.index()?;
+        let listed = index.manifests.iter().any(|d| {
+            d.digest == descriptor.digest && !d.annotations.contains_key(annotation::REF_NAME)
+        });
+        if !listed {
+            index.manifests.push(descriptor.clone());
+            self.write_index(&index)?;
+        }
+        Ok(())
+    }
+
     /// Names `descriptor` `tag` in `index.json` (the entry that had this name loses it).
     /// The manifest must be in the layout already.
     pub fn tag(&self, descriptor: &Descriptor, tag: &Tag) -> Result<(), Error> {
