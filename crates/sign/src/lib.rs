@@ -6,6 +6,9 @@
 //! - [`signer`]: the object-safe [`Signer`] and [`Verifier`] traits, the [`Signature`] they
 //!   exchange (with room for a certificate chain and transparency-log entries), [`KeyInfo`] and
 //!   [`SignatureFormat`].
+//! - [`openpgp`]: [`OpenPgpSigner`](openpgp::OpenPgpSigner) and
+//!   [`OpenPgpVerifier`](openpgp::OpenPgpVerifier) (detached and cleartext signatures, pure
+//!   Rust), and [`OpenPgpKey`](openpgp::OpenPgpKey) to generate release keys.
 //!
 //! Backends implement the traits; callers hold a `&dyn Signer` and a stream:
 //!
@@ -23,6 +26,7 @@
 #![deny(missing_docs)]
 
 mod error;
+pub mod openpgp;
 pub mod signer;
 
 pub use error::Error;
