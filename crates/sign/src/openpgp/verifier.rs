@@ -5,6 +5,7 @@ use std::path::Path;
 
 use digest::DynDigest;
 use pgp::composed::{Deserializable, DetachedSignature, PublicOrSecret, SignedPublicKey};
+use pgp::crypto::hash::HashAlgorithm;
 use pgp::packet::{self, SignatureType, SignatureVersionSpecific};
 use pgp::types::{KeyDetails, VerifyingKey};
 
@@ -37,6 +38,7 @@ use crate::{Error, KeyId, Signature, SignatureFormat, Verified, Verifier};
 #[derive(Clone, Debug)]
 pub struct OpenPgpVerifier {
     certs: Vec<SignedPublicKey>,
+    allow_sha1: bool,
 }
 
 /// A component key that may have made a signature.
@@ -64,6 +66,7 @@ impl OpenPgpVerifier {
     pub fn from_keys(keys: &[u8]) -> Result<OpenPgpVerifier, Error> {
         Ok(OpenPgpVerifier {
             certs: parse_keys(keys, "OpenPGP public key")?,
+            allow_sha1: false,
         })
     }
 
@@ -74,6 +77,7 @@ impl OpenPgpVerifier {
         let bytes = std::fs::read(path).map_err(|e| Error::io("read", what.clone(), e))?;
         Ok(OpenPgpVerifier {
             certs: parse_keys(&bytes, &what)?,
+            allow_sha1: false,
         })
     }
 
@@ -81,6 +85,16 @@ impl OpenPgpVerifier {
     pub fn with_keys(mut self, keys: &[u8]) -> Result<OpenPgpVerifier, Error> {
         self.certs.extend(parse_keys(keys, "OpenPGP public key")?);
         Ok(self)
+    }
+
+    /// Whether to accept signatures over SHA-1 digests (off by default: SHA-1 collisions are
+    /// practical, and Sequoia refuses such signatures too). `debsigs` on Debian 12 still
+    /// makes them (it runs `gpg --openpgp`, whose default digest is SHA-1); turn this on only
+    /// to check such packages.
+    #[must_use]
+    pub fn allow_sha1(mut self, allow: bool) -> OpenPgpVerifier {
+        self.allow_sha1 = allow;
+        self
     }
 
     /// The fingerprints of the trusted (primary) keys.
@@ -148,11 +162,13 @@ impl OpenPgpVerifier {
                     ),
                 ));
             }
-            if !hash_is_strong(config.hash_alg) {
+            let sha1_allowed = self.allow_sha1 && config.hash_alg == HashAlgorithm::Sha1;
+            if !hash_is_strong(config.hash_alg) && !sha1_allowed {
                 return Err(Error::UnsupportedAlgorithm {
                     algorithm: format!("{:?}", config.hash_alg),
                     what: "the OpenPGP signature's digest".to_string(),
-                    supported: "SHA-224, SHA-256, SHA-384, SHA-512, SHA3-256 and SHA3-512"
+                    supported: "SHA-224, SHA-256, SHA-384, SHA-512, SHA3-256 and SHA3-512 \
+                                (SHA-1 only with OpenPgpVerifier::allow_sha1)"
                         .to_string(),
                 });
             }
