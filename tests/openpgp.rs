@@ -458,3 +458,27 @@ fn bad_inputs_are_typed_errors() {
     OpenPgpSigner::from_armored(protected.secret_armored(), &Passphrase::new("pw"), date())
         .unwrap();
 }
+
+/// A date before the key existed is moved up to the key's creation: gpg and sqv reject
+/// signatures older than their key.
+#[test]
+fn signatures_are_never_older_than_the_key() {
+    let key =
+        OpenPgpKey::generate("Old <old@consign.invalid>", KeyAlgorithm::Ed25519, date()).unwrap();
+    let early = SourceDate::from_unix(DATE - 86_400);
+    let signer =
+        OpenPgpSigner::from_armored(key.secret_armored(), &Passphrase::none(), early).unwrap();
+    assert_eq!(u64::from(signer.signature_time()), DATE);
+    let later = SourceDate::from_unix(DATE + 60);
+    let signer =
+        OpenPgpSigner::from_armored(key.secret_armored(), &Passphrase::none(), later).unwrap();
+    assert_eq!(u64::from(signer.signature_time()), DATE + 60);
+    let gpg = Gpg::new();
+    let keyring = gpg.keyring(key.public_armored(), "old");
+    let data = write(&gpg.path("data"), DATA);
+    let sig = signer
+        .sign(&mut &DATA[..], SignatureFormat::OpenPgpBinary)
+        .unwrap();
+    let sig_path = write(&gpg.path("data.sig"), sig.bytes());
+    assert!(sqv(&keyring, &sig_path, &data));
+}
