@@ -482,3 +482,63 @@ fn signatures_are_never_older_than_the_key() {
     let sig_path = write(&gpg.path("data.sig"), sig.bytes());
     assert!(sqv(&keyring, &sig_path, &data));
 }
+
+/// The `sign` example: a protected key from a file, its passphrase from an environment
+/// variable, the date from SOURCE_DATE_EPOCH; gpgv accepts what it writes.
+#[test]
+fn sign_example_signs_with_a_protected_key_file() {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
+    run_ok(
+        Command::new(env!("CARGO"))
+            .args(["build", "--quiet", "--example", "sign", "--manifest-path"])
+            .arg(&manifest),
+    );
+    let exe = std::env::current_exe().unwrap();
+    let sign = exe
+        .ancestors()
+        .nth(2)
+        .unwrap()
+        .join("examples")
+        .join("sign");
+
+    let gpg = Gpg::new();
+    let key = OpenPgpKey::generate_protected(
+        "Env <env@consign.invalid>",
+        KeyAlgorithm::Ed25519,
+        date(),
+        &Passphrase::new("from the environment"),
+    )
+    .unwrap();
+    let key_path = write(&gpg.path("key.asc"), key.secret_armored());
+    let keyring = gpg.keyring(key.public_armored(), "env");
+    let data = write(&gpg.path("data"), DATA);
+    let out = run(Command::new(&sign)
+        .env("SOURCE_DATE_EPOCH", DATE.to_string())
+        .env("CONSIGN_TEST_PASSPHRASE", "from the environment")
+        .args([
+            "--armor",
+            "--passphrase-env",
+            "CONSIGN_TEST_PASSPHRASE",
+            "--key",
+        ])
+        .arg(&key_path)
+        .arg(&data));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(gpgv(&keyring, &[&gpg.path("data.asc"), &data]));
+
+    // Without the variable: the error names it, exit status 1, no signature written.
+    std::fs::remove_file(gpg.path("data.asc")).unwrap();
+    let out = run(Command::new(&sign)
+        .env_remove("CONSIGN_TEST_PASSPHRASE")
+        .args(["--passphrase-env", "CONSIGN_TEST_PASSPHRASE", "--key"])
+        .arg(&key_path)
+        .arg(&data));
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("CONSIGN_TEST_PASSPHRASE"), "{stderr}");
+    assert!(!gpg.path("data.sig").exists());
+}
