@@ -100,7 +100,7 @@ impl OpenPgpSigner {
         passphrase: &Passphrase,
         date: SourceDate,
     ) -> Result<OpenPgpSigner, Error> {
-        OpenPgpSigner::load(key, "the OpenPGP secret key", passphrase, date)
+        OpenPgpSigner::load(key, "", passphrase, date)
     }
 
     /// A signer from a key file (armored or binary).
@@ -110,11 +110,12 @@ impl OpenPgpSigner {
         date: SourceDate,
     ) -> Result<OpenPgpSigner, Error> {
         let path = path.as_ref();
-        let what = format!("OpenPGP secret key {}", path.display());
+        let origin = path.display().to_string();
         let bytes = zeroize::Zeroizing::new(
-            std::fs::read(path).map_err(|e| Error::io("read", what.clone(), e))?,
+            std::fs::read(path)
+                .map_err(|e| Error::io("read", format!("OpenPGP secret key {origin}"), e))?,
         );
-        OpenPgpSigner::load(&bytes, &what, passphrase, date)
+        OpenPgpSigner::load(&bytes, &origin, passphrase, date)
     }
 
     /// A signer from an environment variable holding the armored secret key (as CI systems
@@ -124,7 +125,7 @@ impl OpenPgpSigner {
         passphrase: &Passphrase,
         date: SourceDate,
     ) -> Result<OpenPgpSigner, Error> {
-        let what = format!("OpenPGP secret key in ${variable}");
+        let origin = format!("${variable}");
         let value = std::env::var_os(variable).ok_or_else(|| {
             Error::io(
                 "read",
@@ -133,15 +134,27 @@ impl OpenPgpSigner {
             )
         })?;
         let bytes = zeroize::Zeroizing::new(value.into_encoded_bytes());
-        OpenPgpSigner::load(&bytes, &what, passphrase, date)
+        OpenPgpSigner::load(&bytes, &origin, passphrase, date)
     }
 
+    /// `origin` names where the key came from (a path, `$VARIABLE`, or empty), for errors.
     fn load(
         bytes: &[u8],
-        what: &str,
+        origin: &str,
         passphrase: &Passphrase,
         date: SourceDate,
     ) -> Result<OpenPgpSigner, Error> {
+        // "OpenPGP secret key in key.asc", and "OpenPGP (key.asc)" for the messages that
+        // read "the … secret key".
+        let (what, short) = if origin.is_empty() {
+            ("OpenPGP secret key".to_string(), "OpenPGP".to_string())
+        } else {
+            (
+                format!("OpenPGP secret key in {origin}"),
+                format!("OpenPGP ({origin})"),
+            )
+        };
+        let what = what.as_str();
         let secret = parse_secret_key(bytes, what)?;
         let (mut part, algorithm, binding_time) = choose_signing_part(&secret, what)?;
         if part.details().version() != KeyVersion::V4 {
@@ -156,14 +169,12 @@ impl OpenPgpSigner {
         if part.is_encrypted() {
             let Some(value) = passphrase.resolve() else {
                 return Err(Error::PassphraseMissing {
-                    what: what.to_string(),
+                    what: short,
                     hint: passphrase.hint(),
                 });
             };
             part.remove_password(&Password::Static(value))
-                .map_err(|_| Error::WrongPassphrase {
-                    what: what.to_string(),
-                })?;
+                .map_err(|_| Error::WrongPassphrase { what: short })?;
         }
         let public = secret
             .to_public_key()
@@ -322,7 +333,7 @@ fn parse_secret_key(bytes: &[u8], what: &str) -> Result<SignedSecretKey, Error> 
     match keys.next() {
         Some(Ok(PublicOrSecret::Secret(key))) => Ok(key),
         Some(Ok(PublicOrSecret::Public(_))) => Err(Error::PublicKeyOnly {
-            what: what.to_string(),
+            what: format!("the {}", what.replacen("secret key", "key", 1)),
         }),
         Some(Err(e)) => Err(Error::malformed(what, e)),
         None => Err(Error::malformed(what, "no OpenPGP key found")),
