@@ -36,6 +36,8 @@ pub mod archive;
 pub mod compress;
 pub mod deb;
 pub mod rpm;
+#[cfg(feature = "sign")]
+mod signing;
 mod spool;
 
 pub use archive::{Archive, ArchiveError, ArchiveFormat, ArchiveOptions};

@@ -78,6 +78,14 @@ pub enum Error {
         /// The digest the signed payload names.
         found: String,
     },
+    /// A signature time does not fit OpenPGP's 32-bit timestamps.
+    #[error(
+        "time {seconds} (Unix seconds) is after 2106-02-07, the last time OpenPGP can record: pass an earlier source date"
+    )]
+    TimeOutOfRange {
+        /// The time given.
+        seconds: u64,
+    },
     /// Reading the data or a key failed.
     #[error("cannot {op} {what}: {source}")]
     Io {

@@ -11,6 +11,9 @@
 //!   signatures, and [`cosign::Bundle`] (Sigstore bundle v0.3).
 //! - [`attest`]: DSSE [`attest::Envelope`]s around in-toto [`attest::Statement`]s (SLSA
 //!   provenance, SBOM and vulnerability predicates), and `.intoto.jsonl` files.
+//! - [`openpgp`]: [`OpenPgpSigner`](openpgp::OpenPgpSigner) and
+//!   [`OpenPgpVerifier`](openpgp::OpenPgpVerifier) (detached and cleartext signatures, pure
+//!   Rust), and [`OpenPgpKey`](openpgp::OpenPgpKey) to generate release keys.
 //!
 //! Backends implement the traits; callers hold a `&dyn Signer` and a stream:
 //!
@@ -30,6 +33,7 @@
 pub mod attest;
 pub mod cosign;
 mod error;
+pub mod openpgp;
 pub mod signer;
 
 pub use error::Error;

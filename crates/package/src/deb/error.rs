@@ -110,6 +110,23 @@ pub enum DebError {
     /// See [`MetaError`].
     #[error(transparent)]
     Meta(#[from] MetaError),
+    /// The signer failed, or (when verifying) the origin signature does not hold.
+    #[cfg(feature = "sign")]
+    #[error("package signature: {source}")]
+    Sign {
+        /// What the signer or verifier reported.
+        #[source]
+        source: consign_sign::Error,
+    },
+    /// The package has no origin signature (`_gpgorigin` member).
+    #[cfg(feature = "sign")]
+    #[error(
+        "{path} has no origin signature (_gpgorigin member): sign it with Deb::signer or debsigs --sign=origin"
+    )]
+    Unsigned {
+        /// The package.
+        path: String,
+    },
 }
 
 impl From<ArchiveError> for DebError {

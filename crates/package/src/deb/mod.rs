@@ -63,6 +63,8 @@
 mod ar;
 pub mod cargo;
 mod control;
+#[cfg(feature = "sign")]
+mod debsig;
 mod docs;
 mod error;
 mod options;
@@ -84,6 +86,8 @@ use crate::spool::SpoolWriter;
 
 pub use cargo::CargoDeb;
 pub use control::{Control, DebVersion, PackageName, Priority, Relation, relation_op};
+#[cfg(feature = "sign")]
+pub use debsig::verify_origin;
 pub use docs::{Changelog, ChangelogEntry};
 pub use error::DebError;
 pub use options::{DebOptions, RelationField, Script};
@@ -125,6 +129,8 @@ pub struct Deb<'a> {
     platform: Platform,
     date: SourceDate,
     options: DebOptions,
+    #[cfg(feature = "sign")]
+    signer: Option<crate::signing::PackageSigner<'a>>,
 }
 
 /// Everything checked and computed before a byte is written.
@@ -148,7 +154,51 @@ impl<'a> Deb<'a> {
             platform,
             date,
             options: DebOptions::default(),
+            #[cfg(feature = "sign")]
+            signer: None,
         }
+    }
+
+    /// Signs the package with `signer` (feature `sign`), as `debsigs --sign=origin` does: an
+    /// `_gpgorigin` member after the others holds a binary OpenPGP signature over the
+    /// contents of `debian-binary`, `control.tar.*` and `data.tar.*`. `debsig-verify` checks
+    /// it (given a policy for the key); dpkg ignores it. [`verify_origin`] checks it here.
+    ///
+    /// The signer dates its signatures itself ([`OpenPgpSigner`] from a `SourceDate`), so the
+    /// same key and date give the same package bytes.
+    ///
+    /// ```
+    /// use consign_core::{Entry, FileTree, PackageMeta, SourceDate};
+    /// use consign_package::deb::{Deb, verify_origin};
+    /// use consign_sign::KeyAlgorithm;
+    /// use consign_sign::openpgp::{OpenPgpKey, OpenPgpSigner, OpenPgpVerifier, Passphrase};
+    ///
+    /// let date = SourceDate::from_unix(1_700_000_000);
+    /// let key = OpenPgpKey::generate("Release <r@example.org>", KeyAlgorithm::Ed25519, date)?;
+    /// let signer = OpenPgpSigner::from_armored(key.secret_armored(), &Passphrase::none(), date)?;
+    ///
+    /// let meta = PackageMeta::new("hello", "2.1.0")?
+    ///     .description("Greets the world")
+    ///     .maintainer("Jane Doe <jane@example.org>")
+    ///     .license("Apache-2.0");
+    /// let mut tree = FileTree::new();
+    /// tree.insert("usr/share/hello/greeting", Entry::bytes(b"hello\n".to_vec()))?;
+    /// let deb = Deb::new(&tree, &meta, "x86_64-unknown-linux-gnu".parse()?, date).signer(&signer);
+    /// let dir = tempfile::tempdir()?;
+    /// let path = dir.path().join(deb.file_name()?);
+    /// deb.write_to_path(&path)?;
+    ///
+    /// let verified = verify_origin(&path, &OpenPgpVerifier::from_keys(key.public_armored())?)?;
+    /// assert_eq!(&verified.key, key.fingerprint());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// [`OpenPgpSigner`]: consign_sign::openpgp::OpenPgpSigner
+    #[cfg(feature = "sign")]
+    #[must_use]
+    pub fn signer(mut self, signer: &'a dyn consign_sign::Signer) -> Deb<'a> {
+        self.signer = Some(crate::signing::PackageSigner(signer));
+        self
     }
 
     /// Sets the options.
@@ -378,6 +428,18 @@ impl<'a> Deb<'a> {
         // 3. The ar container.
         let hashing = HashingWriter::new(out, &self.options.algorithms);
         let mut ar = ar::ArWriter::new(hashing, self.date.unix()).map_err(output)?;
+        #[cfg(feature = "sign")]
+        if let Some(signer) = self.signer {
+            debsig::write_signed(
+                &mut ar,
+                signer,
+                (&format!("control.tar{ext}"), &control),
+                (&format!("data.tar{ext}"), spool),
+            )?;
+            let (mut out, written) = ar.into_inner().finish();
+            out.flush().map_err(output)?;
+            return Ok(written);
+        }
         ar.member_bytes("debian-binary", b"2.0\n").map_err(output)?;
         ar.member_bytes(&format!("control.tar{ext}"), &control)
             .map_err(output)?;

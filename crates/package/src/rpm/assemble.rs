@@ -311,9 +311,13 @@ pub(crate) fn signature_header(
     payload: u64,
     archive: u64,
     reserved: u32,
+    openpgp: Option<(u32, Vec<u8>)>,
 ) -> Result<Vec<u8>, RpmError> {
     use tags::*;
     let mut h = Header::new(HEADER_SIGNATURES);
+    if let Some((tag, signature)) = openpgp {
+        h.put(tag, Value::Bin(signature));
+    }
     h.string(SIG_SHA256, Digest::of(Algorithm::Sha256, main).hex());
     let size = main.len() as u64 + payload;
     match (u32::try_from(size), u32::try_from(archive)) {
@@ -520,7 +524,7 @@ mod tests {
     #[test]
     fn signature_sizes_switch_to_64_bits() {
         let main = vec![1u8; 100];
-        let small = signature_header(&main, 1000, 5000, 0).unwrap();
+        let small = signature_header(&main, 1000, 5000, 0, None).unwrap();
         assert_eq!(small.len() % 8, 0);
         let tags_of = |b: &[u8]| -> Vec<u32> {
             (0..be32(b, 8) as usize)
@@ -528,7 +532,7 @@ mod tests {
                 .collect()
         };
         assert_eq!(tags_of(&small), [62, 273, 1000, 1007]);
-        let large = signature_header(&main, 1000, 5 << 30, 32).unwrap();
+        let large = signature_header(&main, 1000, 5 << 30, 32, None).unwrap();
         assert_eq!(tags_of(&large), [62, 270, 271, 273, 1008]);
         let mut h = Hasher::new(Algorithm::Sha256);
         h.update(&main);
