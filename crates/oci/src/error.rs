@@ -14,4 +14,7 @@ pub enum Error {
         /// The rule it breaks.
         reason: String,
     },
+    /// Talking to a registry failed.
+    #[error(transparent)]
+    Registry(#[from] crate::registry::RegistryError),
 }

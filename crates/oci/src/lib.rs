@@ -6,6 +6,7 @@
 //! - [`media_type`]: [`MediaType`], OCI and Docker media types (others kept verbatim).
 //! - [`descriptor`]: [`Descriptor`] and [`ImagePlatform`], what manifests and indexes point at.
 //! - [`reference`]: [`Reference`], [`Repository`] and [`Tag`], image names parsed once.
+//! - [`registry`]: [`registry::Client`], an async registry client (push, pull, referrers).
 //!
 //! ```
 //! use consign_oci::{Descriptor, MediaType, Reference, Tag};
@@ -24,6 +25,7 @@ pub mod descriptor;
 mod error;
 pub mod media_type;
 pub mod reference;
+pub mod registry;
 
 pub use descriptor::{Annotations, Descriptor, ImagePlatform};
 pub use error::Error;
