@@ -190,6 +190,50 @@ async fn chunked_upload_and_cross_repository_mount() {
             .await
             .unwrap()
     );
+    // Readers, blocking and async, streamed once in one request.
+    let small = noise(200_000, 5);
+    let small_digest = Digest::of(Algorithm::Sha256, &small);
+    let from_sync = BlobSource::sync_reader(
+        std::io::Cursor::new(small.clone()),
+        small_digest,
+        small.len() as u64,
+    );
+    let pushed = client
+        .push_blob(&repo("app/readers"), from_sync)
+        .await
+        .unwrap();
+    assert_eq!(pushed.outcome, BlobOutcome::Uploaded);
+    let from_async = BlobSource::reader(
+        tokio::fs::File::open(&path).await.unwrap(),
+        descriptor.digest,
+        descriptor.size,
+    );
+    let pushed = client
+        .push_blob(&repo("app/readers"), from_async)
+        .await
+        .unwrap();
+    assert_eq!(pushed.outcome, BlobOutcome::Uploaded);
+    for d in [
+        Descriptor::new(MediaType::Layer, small_digest, small.len() as u64),
+        descriptor.clone(),
+    ] {
+        let mut back = Vec::new();
+        client
+            .pull_blob(&repo("app/readers"), &d, &mut back)
+            .await
+            .unwrap();
+        assert_eq!(Digest::of(Algorithm::Sha256, &back), d.digest);
+    }
+    // A reader shorter than announced fails; the registry keeps nothing.
+    let short = BlobSource::sync_reader(std::io::Cursor::new(vec![1u8; 10]), small_digest, 11);
+    assert!(client.push_blob(&repo("app/short"), short).await.is_err());
+    assert!(
+        !client
+            .blob_exists(&repo("app/short"), &small_digest)
+            .await
+            .unwrap()
+    );
+
     // A source repository without the blob: the registry opens an upload instead.
     let fallback = BlobSource::bytes(b"not elsewhere".to_vec()).mount_from(repo("base/big"));
     let pushed = client.push_blob(&repo("app/big"), fallback).await.unwrap();

@@ -497,7 +497,9 @@ impl Client {
             registry: registry.clone(),
             detail: format!("{what}: 401 with an unusable WWW-Authenticate {header:?}"),
         })?;
-        let previous = self.lock_auth().challenge.replace(challenge.clone());
+        // A second 401 to the same request is returned to the caller (send_once answers
+        // one challenge per attempt), so a refused password ends as a 401 status error.
+        self.lock_auth().challenge = Some(challenge.clone());
         match challenge {
             Challenge::Basic => {
                 if matches!(self.inner.credentials, Credentials::Anonymous) {
@@ -508,12 +510,6 @@ impl Client {
                              credentials in ClientOptions or `docker login {}`",
                             self.inner.registry
                         ),
-                    });
-                }
-                if previous == Some(Challenge::Basic) {
-                    return Err(RegistryError::Auth {
-                        registry,
-                        detail: format!("{what}: the registry refused the user name and password"),
                     });
                 }
                 Ok(())
