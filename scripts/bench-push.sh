@@ -3,19 +3,19 @@
 # gzip layers of incompressible data, ~1 GiB in all, in an OCI image layout) to a local
 # `docker-registry` (distribution), each to a fresh repository, in the same run; prints the
 # ratio skopeo / consign (above 1.00 means consign is faster). Then times a re-push by consign,
-# which must send no blob bytes.
+# which must send no blob bytes. Also prints consign's peak memory (max RSS) per push.
 #
 #   scripts/bench-push.sh [RUNS] [LAYER_MIB]      (defaults: 3 runs, 256 MiB layers)
 #
-# Needs: docker-registry, skopeo, openssl, gzip, tar, curl, bc, python3 (Debian packages of
-# the same names).
+# Needs: docker-registry, skopeo, openssl, gzip, tar, curl, bc, python3, /usr/bin/time (Debian
+# packages of the same names).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-3}
 mib=${2:-256}
 
-for tool in docker-registry skopeo openssl gzip tar curl bc python3; do
-  command -v "$tool" >/dev/null || { echo "bench-push: $tool missing (apt-get install docker-registry skopeo openssl gzip tar curl bc python3)" >&2; exit 1; }
+for tool in docker-registry skopeo openssl gzip tar curl bc python3 /usr/bin/time; do
+  command -v "$tool" >/dev/null || { echo "bench-push: $tool missing (apt-get install docker-registry skopeo openssl gzip tar curl bc python3 time)" >&2; exit 1; }
 done
 
 cargo build --release --quiet --example push
@@ -98,10 +98,11 @@ for run in $(seq "$runs"); do
   t1=$(now)
   start_registry
   t2=$(now)
-  "$ours" --plain-http --layout "$layout" "$host/consign/bench:1" > "$work/ours.out"
+  /usr/bin/time -f %M -o "$work/rss" "$ours" --plain-http --layout "$layout" "$host/consign/bench:1" > "$work/ours.out"
   t3=$(now)
+  rss=$(cat "$work/rss")
   s=$(echo "$t1 - $t0" | bc); o=$(echo "$t3 - $t2" | bc)
-  printf 'run %d: skopeo copy %.2f s, consign push %.2f s, ratio %.2f\n' "$run" "$s" "$o" "$(echo "$s / $o" | bc -l)"
+  printf 'run %d: skopeo copy %.2f s, consign push %.2f s (max RSS %d MiB), ratio %.2f\n' "$run" "$s" "$o" "$((rss / 1024))" "$(echo "$s / $o" | bc -l)"
   [ -z "${best_ours}" ] || [ "$(echo "$o < $best_ours" | bc)" = 1 ] && best_ours=$o
   [ -z "${best_s}" ] || [ "$(echo "$s < $best_s" | bc)" = 1 ] && best_s=$s
 done
