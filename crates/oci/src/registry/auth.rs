@@ -381,6 +381,27 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        #[test]
+        fn challenge_parsing_never_panics(header in "\\PC{0,80}") {
+            let _ = parse_challenge(&header);
+        }
+
+        #[test]
+        fn quoted_values_round_trip(
+            key in "[a-z]{1,8}",
+            value in "[ -~]{0,24}",
+            other in "[a-z0-9]{1,8}",
+        ) {
+            let quoted = value.replace('\\', "\\\\").replace('"', "\\\"");
+            let parsed = parse_params(&format!("{key}=\"{quoted}\", next={other}"));
+            proptest::prop_assert_eq!(
+                parsed,
+                vec![(key, value), ("next".to_owned(), other)]
+            );
+        }
+    }
+
     #[test]
     fn docker_config_auths_and_hosts() {
         let dir = tempfile::tempdir().unwrap();

@@ -126,6 +126,26 @@ mod tests {
         assert_eq!(RetryPolicy::none().max_attempts(0).max_attempts, 1);
     }
 
+    proptest::proptest! {
+        #[test]
+        fn retry_after_never_panics_and_reads_seconds(text in "\\PC{0,40}", secs in 0u64..1_000_000) {
+            let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+            let _ = parse_retry_after(&text, now);
+            proptest::prop_assert_eq!(
+                parse_retry_after(&secs.to_string(), now),
+                Some(Duration::from_secs(secs))
+            );
+        }
+
+        #[test]
+        fn backoff_never_exceeds_the_cap(retry in 0u32..100, base in 1u64..10_000, cap in 1u64..100_000) {
+            let p = RetryPolicy::default()
+                .base_delay(Duration::from_millis(base))
+                .max_delay(Duration::from_millis(cap));
+            proptest::prop_assert!(p.delay(retry, None) <= Duration::from_millis(cap));
+        }
+    }
+
     #[test]
     fn retry_after_as_seconds_and_dates() {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
