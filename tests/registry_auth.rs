@@ -1,6 +1,7 @@
-//! Registry authentication: HTTP Basic against `docker-registry` with htpasswd, credentials
-//! from a Docker config through a `docker-credential-*` helper, and the bearer-token
-//! challenge flow against an in-test token service.
+//! Registry authentication: HTTP Basic against `docker-registry` with htpasswd, bearer tokens
+//! against `docker-registry` in `auth: token` mode with a token service made here (RS256 JWTs
+//! signed with openssl), credentials from a Docker config through a `docker-credential-*`
+//! helper, and the challenge flow's edge cases against an emulated registry.
 
 // Test code: an unwrap that fails is a failing test.
 #![allow(clippy::unwrap_used)]
@@ -8,6 +9,8 @@
 mod common;
 #[path = "registry/support.rs"]
 mod support;
+#[path = "registry/token.rs"]
+mod token;
 
 use std::os::unix::fs::PermissionsExt;
 use std::process::Command;
@@ -83,6 +86,72 @@ async fn basic_auth_against_htpasswd() {
     let wrong = client(&registry.host(), Credentials::basic(USER, "wrong"));
     let err = wrong.pull_manifest(&tagged).await.unwrap_err();
     assert_eq!(err.status(), Some(401), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bearer_tokens_from_a_token_service_against_docker_registry() {
+    let dir = tempfile::tempdir().unwrap();
+    let tokens = token::start(dir.path(), USER, PASSWORD).await;
+    let registry = Registry::start_with(RegistryAuth::Token {
+        realm: tokens.realm.clone(),
+        service: token::SERVICE.into(),
+        issuer: token::ISSUER.into(),
+        cert: tokens.cert.clone(),
+    });
+    let image = test_image(dir.path(), 1000);
+    let repo = Repository::new("acme/tokens").unwrap();
+    let client = client(&registry.host(), Credentials::basic(USER, PASSWORD));
+    client
+        .push_blobs(&repo, image.blobs(dir.path()))
+        .await
+        .unwrap();
+    let tagged: Reference = format!("{}/acme/tokens:1", registry.host())
+        .parse()
+        .unwrap();
+    client
+        .push_manifest(&tagged, &image.manifest, &MediaType::ImageManifest)
+        .await
+        .unwrap();
+    assert_eq!(
+        client.pull_manifest(&tagged).await.unwrap().bytes,
+        image.manifest
+    );
+    let scopes = tokens.scopes.lock().unwrap().clone();
+    assert!(
+        scopes.contains(&"repository:acme/tokens:pull,push".to_owned()),
+        "{scopes:?}"
+    );
+    // Tokens are cached per scope: pushing again asks for none.
+    let issued = tokens.issued.load(Ordering::SeqCst);
+    assert!(issued <= 4, "{issued} tokens for two scopes");
+    let again = client
+        .push_blobs(&repo, image.blobs(dir.path()))
+        .await
+        .unwrap();
+    assert!(again.iter().all(|p| p.outcome == BlobOutcome::Existed));
+    assert_eq!(tokens.issued.load(Ordering::SeqCst), issued);
+
+    // skopeo goes through the same token service.
+    require_tool("skopeo", "skopeo");
+    let out = run(Command::new("skopeo").args([
+        "inspect",
+        "--raw",
+        "--tls-verify=false",
+        &format!("--creds={USER}:{PASSWORD}"),
+        &format!("docker://{tagged}"),
+    ]));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.stdout, image.manifest);
+
+    // Without credentials the token service refuses.
+    let anonymous = self::client(&registry.host(), Credentials::Anonymous);
+    let err = anonymous.pull_manifest(&tagged).await.unwrap_err();
+    assert!(matches!(err, RegistryError::Auth { .. }), "{err}");
+    assert!(err.to_string().contains("answered 401"), "{err}");
 }
 
 /// Runs the ignored `credential_helper_child` test in a child process whose PATH holds a

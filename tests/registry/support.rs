@@ -29,6 +29,13 @@ pub enum RegistryAuth {
         user: String,
         password: String,
     },
+    /// Bearer tokens from `realm`, signed by the key of the certificate in `cert` (PEM).
+    Token {
+        realm: String,
+        service: String,
+        issuer: String,
+        cert: PathBuf,
+    },
 }
 
 impl Registry {
@@ -57,6 +64,16 @@ impl Registry {
                     file.display()
                 )
             }
+            RegistryAuth::Token {
+                realm,
+                service,
+                issuer,
+                cert,
+            } => format!(
+                "auth:\n  token:\n    realm: {realm}\n    service: {service}\n    \
+                 issuer: {issuer}\n    rootcertbundle: {}\n",
+                cert.display()
+            ),
         };
         let config = dir.path().join("config.yml");
         let storage = dir.path().join("storage");
