@@ -233,11 +233,13 @@ async fn credential_helper_child() {
 #[derive(Default)]
 struct Seen {
     token_requests: AtomicU64,
+    tag_pages: AtomicU64,
     token_queries: Mutex<Vec<String>>,
 }
 
 /// A registry that wants bearer tokens and its token service, on one loopback port: tags of
-/// `acme/tool` for `Bearer tok-pull`, tokens from `/token` for `ci` / `s3cret-pass`.
+/// `acme/tool` (in pages of one when asked) for `Bearer tok-pull`, tokens from `/token` for
+/// `ci` / `s3cret-pass`.
 async fn bearer_server() -> (String, Arc<Seen>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let host = listener.local_addr().unwrap().to_string();
@@ -286,11 +288,28 @@ async fn bearer_server() -> (String, Arc<Seen>) {
                     }
                 } else if auth == "Bearer tok-pull" && target.starts_with("/v2/acme/tool/tags/list")
                 {
-                    (
-                        "200 OK",
-                        String::new(),
-                        r#"{"name":"acme/tool","tags":["a","b"]}"#,
-                    )
+                    // Pages of one tag when asked for them (n=1), linked with `Link`.
+                    seen.tag_pages.fetch_add(1, Ordering::SeqCst);
+                    if target.contains("last=a") {
+                        (
+                            "200 OK",
+                            String::new(),
+                            r#"{"name":"acme/tool","tags":["b"]}"#,
+                        )
+                    } else if target.contains("n=1&") || target.ends_with("n=1") {
+                        (
+                            "200 OK",
+                            "Link: </v2/acme/tool/tags/list?n=1&last=a>; rel=\"next\"\r\n"
+                                .to_owned(),
+                            r#"{"name":"acme/tool","tags":["a"]}"#,
+                        )
+                    } else {
+                        (
+                            "200 OK",
+                            String::new(),
+                            r#"{"name":"acme/tool","tags":["a","b"]}"#,
+                        )
+                    }
                 } else {
                     (
                         "401 Unauthorized",
@@ -313,10 +332,17 @@ async fn bearer_server() -> (String, Arc<Seen>) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bearer_tokens_are_fetched_with_credentials_and_cached_per_scope() {
+async fn bearer_tokens_are_cached_per_scope_and_tag_pages_followed() {
     let (host, seen) = bearer_server().await;
     let repo = Repository::new("acme/tool").unwrap();
-    let client = client(&host, Credentials::basic(USER, PASSWORD));
+    let client = Client::new(
+        &host,
+        ClientOptions::default()
+            .plain_http(true)
+            .credentials(Credentials::basic(USER, PASSWORD))
+            .page_size(1),
+    )
+    .unwrap();
     for _ in 0..3 {
         let tags: Vec<String> = client
             .list_tags(&repo)
@@ -328,6 +354,7 @@ async fn bearer_tokens_are_fetched_with_credentials_and_cached_per_scope() {
         assert_eq!(tags, ["a", "b"]);
     }
     assert_eq!(seen.token_requests.load(Ordering::SeqCst), 1);
+    assert_eq!(seen.tag_pages.load(Ordering::SeqCst), 6);
     let query = seen.token_queries.lock().unwrap()[0].clone();
     assert!(query.contains("service=emulated"), "{query}");
     assert!(

@@ -38,11 +38,13 @@ pub struct ClientOptions {
     pub(crate) user_agent: String,
     pub(crate) credentials: Option<Credentials>,
     pub(crate) read_timeout: Duration,
+    pub(crate) page_size: u32,
 }
 
 impl Default for ClientOptions {
     /// HTTPS, 64 MiB chunks (blobs up to 64 MiB in one request), 4 blobs at a time, the
-    /// default [`RetryPolicy`], credentials from the Docker config, a 60 s read timeout.
+    /// default [`RetryPolicy`], credentials from the Docker config, a 60 s read timeout, tag
+    /// pages of 1000.
     fn default() -> ClientOptions {
         ClientOptions {
             plain_http: false,
@@ -53,6 +55,7 @@ impl Default for ClientOptions {
             user_agent: concat!("consign/", env!("CARGO_PKG_VERSION")).to_owned(),
             credentials: None,
             read_timeout: Duration::from_secs(60),
+            page_size: 1000,
         }
     }
 }
@@ -114,6 +117,13 @@ impl ClientOptions {
     #[must_use]
     pub fn read_timeout(mut self, timeout: Duration) -> ClientOptions {
         self.read_timeout = timeout;
+        self
+    }
+
+    /// How many entries to ask for per page of a listing (tags), at least 1.
+    #[must_use]
+    pub fn page_size(mut self, entries: u32) -> ClientOptions {
+        self.page_size = entries.max(1);
         self
     }
 

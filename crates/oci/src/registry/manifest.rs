@@ -252,7 +252,8 @@ impl Client {
     /// All tags of a repository, following `Link` pagination.
     pub async fn list_tags(&self, repo: &Repository) -> Result<Vec<Tag>, RegistryError> {
         let what = format!("tag list of {}/{repo}", self.registry());
-        let mut next = Some(self.url(repo, "tags/list?n=1000")?);
+        let page = self.inner.options.page_size;
+        let mut next = Some(self.url(repo, &format!("tags/list?n={page}"))?);
         let mut tags = Vec::new();
         let http = self.inner.http.clone();
         while let Some(url) = next.take() {
