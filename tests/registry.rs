@@ -545,3 +545,49 @@ async fn an_expired_deadline_names_the_blob_and_the_last_status() {
     );
     assert!(proxy.faults() >= 4, "{}", proxy.faults());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_retry_budget_applies_per_chunk_not_per_blob() {
+    let registry = Registry::start();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("blob.bin");
+    std::fs::write(&path, noise(1024 * 1024, 13)).unwrap();
+    // 16 chunks with 2 attempts each: a failure late in the upload is still retried.
+    let proxy = Proxy::start(
+        registry.addr,
+        vec![
+            Rule::new(
+                "PATCH",
+                "/blobs/uploads/",
+                Fault::Status {
+                    code: 502,
+                    retry_after: None,
+                },
+            )
+            .nth(12),
+        ],
+    )
+    .await;
+    let client = consign::oci::registry::Client::new(
+        &proxy.host(),
+        ClientOptions::default()
+            .plain_http(true)
+            .credentials(consign::oci::registry::Credentials::Anonymous)
+            .chunk_size(64 * 1024)
+            .monolithic_max(0)
+            .retry(
+                RetryPolicy::default()
+                    .base_delay(Duration::from_millis(10))
+                    .max_attempts(2),
+            ),
+    )
+    .unwrap();
+    let source = BlobSource::file_hashed(&path).unwrap();
+    let pushed = client
+        .push_blob(&repo("acme/budget"), source)
+        .await
+        .unwrap();
+    assert_eq!(pushed.outcome, BlobOutcome::Uploaded);
+    assert_eq!(proxy.faults(), 1);
+    assert_eq!(client.stats().resumes, 1);
+}

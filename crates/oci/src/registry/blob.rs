@@ -257,6 +257,7 @@ impl Client {
                 .await?;
             let last = match outcome {
                 Outcome::Answer(response) if response.status() == StatusCode::ACCEPTED => {
+                    attempts.progressed();
                     location = self.location(what, response.headers())?;
                     offset = match range_end(response.headers()) {
                         Some(end) => end + 1,
@@ -449,7 +450,8 @@ impl Client {
         Ok(size)
     }
 
-    /// Downloads a blob to `path`, which appears only once the digest verified. A dropped
+    /// Downloads a blob to `path` (through `<path>.partial`), which appears only once the
+    /// digest verified. A dropped
     /// transfer is retried from the start per the retry policy.
     pub async fn pull_blob_to_file(
         &self,
@@ -462,7 +464,9 @@ impl Client {
             path: path.to_owned(),
             source,
         };
-        let partial = path.with_extension("partial");
+        let mut partial_name = path.file_name().unwrap_or_default().to_owned();
+        partial_name.push(".partial");
+        let partial = path.with_file_name(partial_name);
         let what = format!("blob {} in {repo}", descriptor.digest);
         let mut attempts = Attempts::new();
         loop {

@@ -243,6 +243,12 @@ impl Attempts {
         }
     }
 
+    /// Starts counting afresh: the request made progress (a chunk was accepted), so the
+    /// deadline and the attempt budget apply to what follows.
+    pub(crate) fn progressed(&mut self) {
+        *self = Attempts::new();
+    }
+
     /// Waits before the next retry, or gives up naming `what` and the last failure.
     pub(crate) async fn backoff(
         &mut self,
