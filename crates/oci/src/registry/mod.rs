@@ -18,7 +18,9 @@
 //! checked everywhere the registry reports one (`Docker-Content-Digest`) and on every
 //! download.
 //!
-//! Plain HTTP is only for loopback registries ([`ClientOptions::plain_http`]).
+//! Plain HTTP is only for loopback registries ([`ClientOptions::plain_http`]). HTTPS uses
+//! rustls with the ring provider, which the first [`Client`] installs as the process default
+//! unless the program installed another provider before.
 //!
 //! Why a thin client on `reqwest` rather than `oci-client`: `oci-client` passes digests as
 //! strings, buffers chunked uploads in memory, has no way to resume an upload from the
