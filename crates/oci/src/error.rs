@@ -85,6 +85,9 @@ pub enum Error {
     /// See [`consign_core::IoError`].
     #[error(transparent)]
     Io(#[from] consign_core::IoError),
+    /// Talking to a registry failed.
+    #[error(transparent)]
+    Registry(#[from] crate::registry::RegistryError),
 }
 
 /// The details of [`Error::DigestMismatch`].

@@ -16,6 +16,7 @@
 //! - [`layout`]: [`OciLayout`], the OCI image layout on disk.
 //! - [`attach`]: [`attach::Attachments`], signatures, attestations and SBOMs attached to a
 //!   manifest by cosign tag (`sha256-<hex>.sig`) and as OCI 1.1 referrers.
+//! - [`registry`]: [`registry::Client`], an async registry client (push, pull, referrers).
 //!
 //! ```
 //! use consign_oci::{Descriptor, MediaType, Reference, Tag};
@@ -66,6 +67,7 @@ pub mod layout;
 pub mod manifest;
 pub mod media_type;
 pub mod reference;
+pub mod registry;
 pub mod tags;
 
 pub use config::{Config, History, RootFs, RunConfig};
