@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 mod image;
+mod signing;
 
 use consign::core::{
     Algorithm, Artifact, ArtifactKind, Entry, FileTree, Libc, PackageMeta, Platform,
@@ -39,6 +40,10 @@ usage: cargo run --release --example release [-- OPTIONS]
   --version VERSION   release version (default: the workspace version)
   --out DIR           output directory (default: dist)
   --source-date SECS  source date (default: $SOURCE_DATE_EPOCH, else the HEAD commit time)
+  --pgp-key FILE      armored OpenPGP secret key (default: $CONSIGN_PGP_KEY; passphrase in
+                      $CONSIGN_PGP_PASSPHRASE); without one, a throwaway key is made
+  --cosign-key FILE   cosign key file (default: $COSIGN_KEY; passphrase in $COSIGN_PASSWORD);
+                      without one, a throwaway key is made
 ";
 
 const ALGORITHMS: [Algorithm; 2] = [Algorithm::Sha256, Algorithm::Sha512];
@@ -57,6 +62,7 @@ struct Args {
     version: Option<String>,
     out: Option<PathBuf>,
     source_date: Option<String>,
+    keys: signing::KeySources,
 }
 
 fn parse_args() -> Result<Args, Error> {
@@ -75,6 +81,8 @@ fn parse_args() -> Result<Args, Error> {
             "--version" => args.version = Some(value),
             "--out" => args.out = Some(value.into()),
             "--source-date" => args.source_date = Some(value),
+            "--pgp-key" => args.keys.pgp = Some(value.into()),
+            "--cosign-key" => args.keys.cosign = Some(value.into()),
             other => return Err(format!("unknown option {other} (see --help)").into()),
         }
     }
@@ -222,6 +230,7 @@ fn run() -> Result<(), Error> {
         Some(p) => p,
         None => build_program()?,
     };
+    let keys = signing::Keys::load(args.keys, date, &meta)?;
     let out = args.out.unwrap_or_else(|| PathBuf::from("dist"));
     std::fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
 
@@ -276,7 +285,9 @@ fn run() -> Result<(), Error> {
             "libc6 (>= 2.34), libgcc-s1 (>= 4.2)",
         )?;
     }
-    let deb = Deb::new(&deb_tree, &deb_meta, platform, date).options(
+    let deb = Deb::new(&deb_tree, &deb_meta, platform, date)
+        .signer(&keys.pgp)
+        .options(
         deb_options
             .algorithms(&ALGORITHMS)
             .section("utils")
@@ -309,7 +320,8 @@ fn run() -> Result<(), Error> {
                     format!("- Release {}", meta.version),
                 )),
         )
-        .options(RpmOptions::default().algorithms(&ALGORITHMS));
+        .options(RpmOptions::default().algorithms(&ALGORITHMS))
+        .signer(&keys.pgp);
     let rpm_name = rpm.file_name()?;
     let written = rpm.write_to_path(out.join(&rpm_name))?;
     release.add(&rpm_name, ArtifactKind::Rpm, &written, &package_inventory)?;
@@ -322,14 +334,59 @@ fn run() -> Result<(), Error> {
     );
 
     let mut manifest = release.manifest;
+    // The public keys, and a provenance attestation naming every file so far.
+    for name in keys.write_public(&out)? {
+        let written = consign::core::hash_file(out.join(&name), &ALGORITHMS)?;
+        manifest.add(Artifact::new(&name, ArtifactKind::PublicKey, &written)?)?;
+    }
+    let provenance = keys.provenance(
+        signing::subjects(&manifest)?,
+        &meta,
+        &platform.to_string(),
+        date,
+    )?;
+    let attestation_name = format!("{stem}.intoto.jsonl");
+    record(
+        &mut manifest,
+        &out,
+        &attestation_name,
+        ArtifactKind::Attestation,
+        &signing::jsonl(&[&provenance])?,
+    )?;
+    // The image and the index, signed and attested in the layout.
+    let image_provenance = keys.provenance(
+        vec![
+            consign::sign::attest::Subject::new(oci.image_tag.to_string(), &oci.image.digest),
+            consign::sign::attest::Subject::new(oci.index_tag.to_string(), &oci.index.digest),
+        ],
+        &meta,
+        &platform.to_string(),
+        date,
+    )?;
+    keys.sign_layout(
+        &consign::oci::OciLayout::open(out.join("oci"))?,
+        &meta.name,
+        &[&oci.image, &oci.index],
+        &image_provenance,
+    )?;
+
     for algorithm in ALGORITHMS {
         let sums = manifest.checksums(algorithm)?;
         let text = sums.to_text(Style::Gnu);
         let file_name = algorithm.sums_file_name();
-        write_atomic(out.join(file_name), text.as_bytes())?;
-        let written = consign::core::hash_reader(text.as_bytes(), &ALGORITHMS)?;
-        manifest.add(Artifact::new(file_name, ArtifactKind::Checksums, &written)?)?;
+        record(
+            &mut manifest,
+            &out,
+            file_name,
+            ArtifactKind::Checksums,
+            text.as_bytes(),
+        )?;
         println!("{file_name}: {} entries", sums.len());
+        if algorithm == Algorithm::Sha256 {
+            for (name, bytes) in keys.sign_checksums(file_name, text.as_bytes())? {
+                record(&mut manifest, &out, &name, ArtifactKind::Signature, &bytes)?;
+            }
+        }
     }
 
     write_atomic(out.join("release.json"), manifest.to_json().as_bytes())?;
@@ -339,6 +396,20 @@ fn run() -> Result<(), Error> {
         meta.version,
         out.display()
     );
+    Ok(())
+}
+
+/// Writes `bytes` to `out/name` atomically and records it.
+fn record(
+    manifest: &mut ReleaseManifest,
+    out: &Path,
+    name: &str,
+    kind: ArtifactKind,
+    bytes: &[u8],
+) -> Result<(), Error> {
+    write_atomic(out.join(name), bytes)?;
+    let written = consign::core::hash_reader(bytes, &ALGORITHMS)?;
+    manifest.add(Artifact::new(name, kind, &written)?)?;
     Ok(())
 }
 

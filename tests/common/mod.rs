@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests: finding the real tools and running them.
 #![allow(dead_code)]
 
+pub mod debsig;
 pub mod intoto;
 pub mod sbom;
 pub mod sigstore;
