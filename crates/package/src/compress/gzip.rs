@@ -31,7 +31,7 @@ const WINDOW: usize = 32 * 1024;
 const IN_FLIGHT_PER_WORKER: usize = 2;
 
 /// A gzip stream compressed block by block on `threads` workers (on the calling thread when
-/// there is one).
+/// there is one, or when the stream ends within its first block).
 pub(crate) struct ParGzEncoder<W: Write> {
     out: W,
     block: Vec<u8>,
@@ -44,6 +44,9 @@ pub(crate) struct ParGzEncoder<W: Write> {
 
 /// Where blocks are compressed.
 enum Engine {
+    /// Not chosen yet: a stream that ends within its first block is compressed inline,
+    /// without starting threads.
+    Unstarted { threads: usize, level: u32 },
     /// On the calling thread.
     Inline(Deflater),
     /// On a pool of workers; replies in input order.
@@ -64,21 +67,12 @@ impl<W: Write> ParGzEncoder<W> {
             _ => 0,
         };
         out.write_all(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, xfl, 255])?;
-        let engine = if threads <= 1 {
-            Engine::Inline(Deflater::new(level))
-        } else {
-            Engine::Pool {
-                pool: Pool::new(level, threads)?,
-                pending: VecDeque::new(),
-                limit: threads * IN_FLIGHT_PER_WORKER,
-            }
-        };
         Ok(ParGzEncoder {
             out,
             block: Vec::with_capacity(BLOCK),
             dict: Vec::new(),
             crc: crc32fast::Hasher::new(),
-            engine,
+            engine: Engine::Unstarted { threads, level },
             done: false,
         })
     }
@@ -111,7 +105,21 @@ impl<W: Write> ParGzEncoder<W> {
         let next_dict = data[data.len().saturating_sub(WINDOW)..].to_vec();
         let dict = std::mem::replace(&mut self.dict, next_dict);
         self.done = last;
+        if let Engine::Unstarted { threads, level } = self.engine {
+            self.engine = if threads <= 1 || last {
+                Engine::Inline(Deflater::new(level))
+            } else {
+                Engine::Pool {
+                    pool: Pool::new(level, threads)?,
+                    pending: VecDeque::new(),
+                    limit: threads * IN_FLIGHT_PER_WORKER,
+                }
+            };
+        }
         match &mut self.engine {
+            Engine::Unstarted { .. } => {
+                return Err(io::Error::other("gzip encoder has no engine"));
+            }
             Engine::Inline(deflater) => {
                 let packed = deflater.block(&dict, data, last)?;
                 self.crc.combine(&packed.crc);
