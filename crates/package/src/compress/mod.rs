@@ -1,7 +1,7 @@
 //! Stream compression shared by every writer: [`Codec`] and [`Compression`] choose it.
 //!
 //! Output is deterministic and does not depend on the thread count: gzip is compressed in
-//! fixed-size blocks on several threads ([`gzip`]: one member, mtime 0, OS "unknown"); xz and
+//! fixed-size 128 KiB blocks on several threads (one member, mtime 0, OS "unknown"); xz and
 //! zstd always use their multithreaded encoders (with at least one worker). Compressed streams
 //! are never flushed mid-stream.
 
