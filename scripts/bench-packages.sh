@@ -13,16 +13,16 @@
 # The payload is machine code: the first 512 MiB of this machine's shared libraries and
 # programs (/usr/lib, /usr/bin), concatenated into one file.
 #
-# Needs: dpkg-deb (dpkg), rpmbuild (rpm), /usr/bin/time (time), cargo-deb and cargo-generate-rpm
-# (cargo install --locked cargo-deb cargo-generate-rpm); the script installs the last two when
-# they are missing.
+# Needs: dpkg-deb (dpkg), rpmbuild (rpm), xz (xz-utils), /usr/bin/time (time), cargo-deb and
+# cargo-generate-rpm (cargo install --locked cargo-deb cargo-generate-rpm); the script installs
+# the last two when they are missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-3}
 mib=${2:-512}
 
-for tool in dpkg-deb rpmbuild /usr/bin/time; do
-  command -v "$tool" >/dev/null || { echo "bench-packages: $tool missing (apt-get install dpkg rpm time)" >&2; exit 1; }
+for tool in dpkg-deb rpmbuild xz /usr/bin/time; do
+  command -v "$tool" >/dev/null || { echo "bench-packages: $tool missing (apt-get install dpkg rpm xz-utils time)" >&2; exit 1; }
 done
 for sub in deb generate-rpm; do
   cargo "$sub" --version >/dev/null 2>&1 || cargo install --locked "cargo-$sub"
@@ -126,6 +126,9 @@ t=$(min_seconds dpkg-deb --root-owner-group -Zxz -z1 -b "$work/stage" "$work/dpk
 row "dpkg-deb -b -Zxz -z1" "$t" "ratio $(ratio "$t_ours" "$t")"
 t=$(min_seconds cargo deb --manifest-path "$work/crate/Cargo.toml" --no-build --no-strip --fast -Z xz -o "$work/cargo.deb")
 row "cargo deb --fast -Z xz" "$t" "ratio $(ratio "$t_ours" "$t")"
+# The codec alone on every core, no packaging: the floor both sides stand on.
+t=$(min_seconds xz -1 -T"$(nproc)" -c "$work/payload")
+row "xz -1 -T$(nproc) alone (no packaging)" "$t" "ratio $(ratio "$t_ours" "$t")"
 
 echo
 echo "== .rpm, gzip level 9"

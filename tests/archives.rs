@@ -293,6 +293,43 @@ fn every_format_is_reproducible_whatever_the_thread_count() {
     }
 }
 
+#[test]
+fn block_parallel_gzip_is_one_stream_for_gzip_whatever_the_thread_count() {
+    require_tool("gzip", "gzip");
+    let dir = tempfile::tempdir().unwrap();
+    let mut tree = sample_tree(dir.path());
+    // Several 128 KiB compression blocks of text-like data, ending mid-block.
+    let text: Vec<u8> = (0..1_234_567u32)
+        .flat_map(|i| format!("line {} of {}\n", i % 9973, i / 4099).into_bytes())
+        .take(1_234_567)
+        .collect();
+    tree.insert("share/log.txt", Entry::bytes(text)).unwrap();
+    let mut plain = Vec::new();
+    Archive::new(ArchiveFormat::Tar, &tree, SourceDate::from_unix(DATE))
+        .write_to(&mut plain)
+        .unwrap();
+    let mut outputs = Vec::new();
+    for threads in [1usize, 2, 8] {
+        let file = dir.path().join(format!("demo-{threads}.tar.gz"));
+        Archive::new(ArchiveFormat::TarGz, &tree, SourceDate::from_unix(DATE))
+            .options(ArchiveOptions::default().threads(threads.try_into().unwrap()))
+            .write_to_path(&file)
+            .unwrap();
+        run_ok(Command::new("gzip").arg("-t").arg(&file));
+        let out = run(Command::new("gzip").arg("-dc").arg(&file));
+        assert!(out.status.success(), "gzip -dc {threads} threads: {out:?}");
+        assert!(
+            out.stdout == plain,
+            "gzip -dc of {threads} threads is not the tar"
+        );
+        outputs.push(fs::read(&file).unwrap());
+    }
+    assert!(
+        outputs.windows(2).all(|w| w[0] == w[1]),
+        "tar.gz bytes differ with the thread count"
+    );
+}
+
 /// A tree holding one sparse file of `size` zero bytes (no disk space used).
 fn sparse_tree(dir: &Path, name: &str, size: u64) -> FileTree {
     let sparse = dir.join(name);

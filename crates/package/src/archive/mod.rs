@@ -2,8 +2,8 @@
 //!
 //! Output is deterministic: entries in path order, every mtime the [`SourceDate`], owners from
 //! the tree (root 0/0 by default), fixed compression parameters, no host-dependent fields (gzip
-//! header mtime 0 and OS "unknown"; xz and zstd always use their multithreaded encoders, whose
-//! output does not depend on the thread count). Long names use GNU long-name records in tar;
+//! header mtime 0 and OS "unknown"; gzip is compressed in fixed 128 KiB blocks, xz and zstd
+//! always use their multithreaded encoders: the output does not depend on the thread count). Long names use GNU long-name records in tar;
 //! sizes past 8 GiB use the GNU base-256 size field in tar and ZIP64 in zip. Zip entries are
 //! deflated and carry Unix modes, symlinks and an extended-timestamp field (so the mtime does
 //! not depend on the reader's time zone).
@@ -116,8 +116,8 @@ impl ArchiveFormat {
 pub struct ArchiveOptions {
     /// Compression level; `None` for [`ArchiveFormat::default_level`].
     pub level: Option<u32>,
-    /// Compression threads for xz and zstd; `None` for one per core. The output does not
-    /// depend on it.
+    /// Compression threads for gzip, xz and zstd; `None` for one per core. The output does
+    /// not depend on it.
     pub threads: Option<NonZeroUsize>,
     /// Digests computed over the archive while it is written.
     pub algorithms: Vec<Algorithm>,

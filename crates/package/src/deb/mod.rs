@@ -6,7 +6,7 @@
 //! (the [`Control`] paragraph, `md5sums`, `conffiles`, maintainer scripts, `triggers`) and
 //! `data.tar.*` (the files, named `./`, `./usr/`, `./usr/bin/app` as `dpkg-deb` names them,
 //! every parent directory explicit). gzip, xz and zstd are selectable with their level
-//! ([`DebOptions::compression`]); xz and zstd compress on several threads. dpkg in Debian 12
+//! ([`DebOptions::compression`]); all three compress on several threads. dpkg in Debian 12
 //! accepts all three; lintian 2.116 (Debian 12) still reports zstd members as
 //! `malformed-deb-archive`, so xz (the default, as for `dpkg-deb`) is the choice for packages
 //! meant for Debian's own archive.
@@ -23,7 +23,7 @@
 //! digests of the `.deb` computed while it was written.
 //!
 //! **Reproducible.** Entries in path order, every mtime (tar and `ar`) the source date, owners
-//! from the tree (root by default), gzip headers without name or time, xz and zstd output
+//! from the tree (root by default), gzip headers without name or time, compressed output
 //! independent of the thread count. Same inputs, same bytes.
 //!
 //! **Why our own code.** `cargo-deb`, nFPM's Go library and `debian-packaging` hold the

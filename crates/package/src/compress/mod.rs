@@ -1,13 +1,15 @@
 //! Stream compression shared by every writer: [`Codec`] and [`Compression`] choose it.
 //!
-//! Output is deterministic: gzip headers carry mtime 0 and OS "unknown"; xz and zstd always
-//! use their multithreaded encoders (with at least one worker), whose output does not depend
-//! on the thread count. Compressed streams are never flushed mid-stream.
+//! Output is deterministic and does not depend on the thread count: gzip is compressed in
+//! fixed-size 128 KiB blocks on several threads (one member, mtime 0, OS "unknown"); xz and
+//! zstd always use their multithreaded encoders (with at least one worker). Compressed streams
+//! are never flushed mid-stream.
+
+mod gzip;
 
 use std::io::{self, Write};
 use std::num::NonZeroUsize;
 
-use flate2::GzBuilder;
 use liblzma::stream::{Check, MtStreamBuilder};
 
 /// A compression codec.
@@ -16,7 +18,7 @@ use liblzma::stream::{Check, MtStreamBuilder};
 pub enum Codec {
     /// No compression.
     None,
-    /// gzip (DEFLATE, zlib-rs).
+    /// gzip (DEFLATE, zlib-rs, compressed in 128 KiB blocks on several threads).
     Gzip,
     /// xz (LZMA2, multithreaded).
     Xz,
@@ -106,7 +108,7 @@ impl Compression {
         Ok(self)
     }
 
-    /// Sets the number of compression threads (xz and zstd); the output does not depend on it.
+    /// Sets the number of compression threads; the output does not depend on it.
     pub fn threads(mut self, threads: NonZeroUsize) -> Compression {
         self.threads = Some(threads);
         self
@@ -122,12 +124,16 @@ impl Compression {
         self.level
     }
 
-    fn thread_count(&self) -> u32 {
-        let n = self
-            .threads
+    /// The thread count asked for, or one per core; at least one.
+    fn thread_count(&self) -> usize {
+        self.threads
             .or_else(|| std::thread::available_parallelism().ok())
-            .map_or(1, NonZeroUsize::get);
-        u32::try_from(n).unwrap_or(u32::MAX)
+            .map_or(1, NonZeroUsize::get)
+    }
+
+    /// [`Compression::thread_count`] for the C encoders.
+    fn thread_count_u32(&self) -> u32 {
+        u32::try_from(self.thread_count()).unwrap_or(u32::MAX)
     }
 
     /// Starts compressing into `out`; call [`Compressor::finish`] to end the stream.
@@ -144,17 +150,15 @@ impl Compression {
     pub fn writer<W: Write>(&self, out: W) -> io::Result<Compressor<W>> {
         Ok(Compressor(match self.codec {
             Codec::None => Inner::Plain(out),
-            Codec::Gzip => Inner::Gz(
-                // mtime 0, no name, OS "unknown": nothing from the host.
-                GzBuilder::new()
-                    .mtime(0)
-                    .operating_system(255)
-                    .write(out, flate2::Compression::new(self.level)),
-            ),
+            Codec::Gzip => Inner::Gz(gzip::ParGzEncoder::new(
+                out,
+                self.level,
+                self.thread_count(),
+            )?),
             Codec::Xz => {
                 let stream = MtStreamBuilder::new()
                     .preset(self.level)
-                    .threads(self.thread_count().max(1))
+                    .threads(self.thread_count_u32())
                     .check(Check::Crc64)
                     .encoder()
                     .map_err(io::Error::other)?;
@@ -164,7 +168,7 @@ impl Compression {
                 let level = i32::try_from(self.level).unwrap_or(i32::MAX);
                 let mut enc = zstd::stream::write::Encoder::new(out, level)?;
                 enc.include_checksum(true)?;
-                enc.multithread(self.thread_count().max(1))?;
+                enc.multithread(self.thread_count_u32())?;
                 // Fixed-size jobs bound the encoder's buffers (the default grows with the
                 // level's window); the output still does not depend on the thread count.
                 enc.set_parameter(zstd::stream::raw::CParameter::JobSize(ZSTD_JOB_SIZE))?;
@@ -182,7 +186,7 @@ pub struct Compressor<W: Write>(Inner<W>);
 
 enum Inner<W: Write> {
     Plain(W),
-    Gz(flate2::write::GzEncoder<W>),
+    Gz(gzip::ParGzEncoder<W>),
     Xz(liblzma::write::XzEncoder<W>),
     Zst(zstd::stream::write::Encoder<'static, W>),
 }
