@@ -370,9 +370,13 @@ fn run() -> Result<(), Error> {
         &image_provenance,
     )?;
 
+    let mut sha256sums = String::new();
     for algorithm in ALGORITHMS {
         let sums = manifest.checksums(algorithm)?;
         let text = sums.to_text(Style::Gnu);
+        if algorithm == Algorithm::Sha256 {
+            sha256sums.clone_from(&text);
+        }
         let file_name = algorithm.sums_file_name();
         record(
             &mut manifest,
@@ -382,11 +386,12 @@ fn run() -> Result<(), Error> {
             text.as_bytes(),
         )?;
         println!("{file_name}: {} entries", sums.len());
-        if algorithm == Algorithm::Sha256 {
-            for (name, bytes) in keys.sign_checksums(file_name, text.as_bytes())? {
-                record(&mut manifest, &out, &name, ArtifactKind::Signature, &bytes)?;
-            }
-        }
+    }
+    // SHA256SUMS signed both ways (both checksum files list the same files).
+    let signatures =
+        keys.sign_checksums(Algorithm::Sha256.sums_file_name(), sha256sums.as_bytes())?;
+    for (name, bytes) in signatures {
+        record(&mut manifest, &out, &name, ArtifactKind::Signature, &bytes)?;
     }
 
     write_atomic(out.join("release.json"), manifest.to_json().as_bytes())?;
