@@ -191,24 +191,25 @@ struct Job {
     reply: SyncSender<io::Result<Packed>>,
 }
 
-/// A raw deflate compressor reused from block to block.
+/// Makes a raw deflate compressor for each block. A compressor is not reused: a reset one
+/// can still carry state from the block it compressed before (seen with zlib-rs), and which
+/// block a worker compressed before depends on thread timing, so reuse would make the output
+/// depend on timing too.
 struct Deflater {
-    compress: Compress,
+    level: u32,
 }
 
 impl Deflater {
     fn new(level: u32) -> Deflater {
-        Deflater {
-            compress: Compress::new(flate2::Compression::new(level), false),
-        }
+        Deflater { level }
     }
 
     /// Deflates `data` after `dict`: a sync flush at the end, or the end of the stream.
     fn block(&mut self, dict: &[u8], data: Vec<u8>, last: bool) -> io::Result<Packed> {
         let mut crc = crc32fast::Hasher::new();
         crc.update(&data);
-        let c = &mut self.compress;
-        c.reset();
+        let mut compress = Compress::new(flate2::Compression::new(self.level), false);
+        let c = &mut compress;
         if !dict.is_empty() {
             c.set_dictionary(dict).map_err(io::Error::other)?;
         }
