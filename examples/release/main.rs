@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 mod image;
+mod publish;
 
 use consign::core::{
     Algorithm, Artifact, ArtifactKind, Entry, FileTree, Libc, PackageMeta, Platform,
@@ -39,6 +40,7 @@ usage: cargo run --release --example release [-- OPTIONS]
   --version VERSION   release version (default: the workspace version)
   --out DIR           output directory (default: dist)
   --source-date SECS  source date (default: $SOURCE_DATE_EPOCH, else the HEAD commit time)
+  --registry HOST[:PORT]/REPO  also push the image and index there with the release tags
 ";
 
 const ALGORITHMS: [Algorithm; 2] = [Algorithm::Sha256, Algorithm::Sha512];
@@ -57,6 +59,7 @@ struct Args {
     version: Option<String>,
     out: Option<PathBuf>,
     source_date: Option<String>,
+    registry: Option<String>,
 }
 
 fn parse_args() -> Result<Args, Error> {
@@ -75,6 +78,7 @@ fn parse_args() -> Result<Args, Error> {
             "--version" => args.version = Some(value),
             "--out" => args.out = Some(value.into()),
             "--source-date" => args.source_date = Some(value),
+            "--registry" => args.registry = Some(value),
             other => return Err(format!("unknown option {other} (see --help)").into()),
         }
     }
@@ -320,6 +324,16 @@ fn run() -> Result<(), Error> {
         "oci: image {} ({}), index {} ({})",
         oci.image_tag, oci.image.digest, oci.index_tag, oci.index.digest
     );
+    if let Some(registry) = &args.registry {
+        let out_oci = out.join("oci");
+        publish::publish(
+            &out_oci,
+            registry,
+            &oci.image_tag,
+            &oci.index_tag,
+            &meta.version,
+        )?;
+    }
 
     let mut manifest = release.manifest;
     for algorithm in ALGORITHMS {
