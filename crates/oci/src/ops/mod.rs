@@ -167,3 +167,36 @@ pub(crate) fn unique(blobs: Vec<Descriptor>) -> Vec<Descriptor> {
         .filter(|d| seen.insert(d.digest))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn children_subjects_and_duplicates() {
+        let config = Descriptor::of(MediaType::ImageConfig, b"{}");
+        let layer = Descriptor::of(MediaType::LayerGzip, b"layer");
+        let manifest = Manifest::new(config.clone())
+            .layer(layer.clone())
+            .layer(layer.clone());
+        let bytes = manifest.to_json();
+        let Children::Blobs(blobs) = children(&bytes, &MediaType::ImageManifest).unwrap() else {
+            panic!("an image manifest has blobs");
+        };
+        assert_eq!(blobs.len(), 3);
+        assert_eq!(unique(blobs), [config.clone(), layer]);
+        assert_eq!(subject_of(&bytes), None);
+
+        let image = manifest.descriptor();
+        let index = Index::new().push(image.clone()).subject(config.clone());
+        let Children::Manifests(entries) =
+            children(&index.to_json(), &MediaType::ImageIndex).unwrap()
+        else {
+            panic!("an index has manifests");
+        };
+        assert_eq!(entries, [image]);
+        assert_eq!(subject_of(&index.to_json()), Some(config.digest));
+        assert!(children(b"not json", &MediaType::ImageManifest).is_err());
+        assert_eq!(subject_of(b"[]"), None);
+    }
+}
