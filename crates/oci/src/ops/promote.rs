@@ -8,7 +8,7 @@ use futures_util::{StreamExt, TryStreamExt};
 
 use super::push::check_digest;
 use super::{Children, KINDS, OpsError, children, unique};
-use crate::registry::{BlobOutcome, BlobSource, Client, FetchedManifest};
+use crate::registry::{BlobOutcome, BlobSource, Client, FetchedManifest, RegistryError};
 use crate::{Descriptor, Reference, Repository, Tag};
 
 /// What [`promote`] did.
@@ -102,11 +102,15 @@ pub async fn promote(
     }
 
     let at = target.at_digest(digest);
-    let held = target_client
-        .manifest_descriptor(&at)
-        .await?
-        .map_or(Digest::of(digest.algorithm(), b""), |d| d.digest);
-    check_digest(&at, digest, held)?;
+    match target_client.manifest_descriptor(&at).await? {
+        Some(held) => check_digest(&at, digest, held.digest)?,
+        None => {
+            return Err(OpsError::Registry(RegistryError::Protocol {
+                what: format!("manifest {at}"),
+                detail: "accepted, but not found by digest afterwards".to_owned(),
+            }));
+        }
+    }
     for tag in tags {
         if summary.tags.contains(tag) {
             continue;
