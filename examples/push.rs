@@ -4,19 +4,19 @@
 //! push [--plain-http] [--chunk-size BYTES] [--parallelism N] --layout DIR REFERENCE
 //! ```
 //!
-//! The image is the first manifest in `DIR/index.json`. Blobs the repository already has are
+//! The image (or index, with its child manifests) is the first entry of `DIR/index.json`, pushed
+//! with what the layout attaches to it (`sha256-<hex>.sig` tags, referrers). Blobs the repository already has are
 //! skipped, so a second push sends no blob bytes; the program prints what it sent. Credentials
 //! come from the Docker config (`~/.docker/config.json`, `$DOCKER_CONFIG`). Plain HTTP is only
 //! allowed for loopback registries (`127.0.0.1:5000/...`).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use consign::core::Digest;
-use consign::oci::registry::{BlobSource, Client, ClientOptions};
-use consign::oci::{MediaType, Reference};
-use serde_json::Value;
+use consign::oci::ops::push_layout;
+use consign::oci::registry::{Client, ClientOptions};
+use consign::oci::{OciLayout, Reference, Tag};
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
@@ -56,50 +56,34 @@ fn parse_args() -> Result<Args, Error> {
     })
 }
 
-fn blob_path(layout: &Path, digest: &Digest) -> PathBuf {
-    layout
-        .join("blobs")
-        .join(digest.algorithm().name())
-        .join(digest.hex())
-}
-
-/// A descriptor's digest and size from JSON.
-fn digest_and_size(d: &Value) -> Result<(Digest, u64), Error> {
-    let digest = d["digest"].as_str().ok_or("descriptor without digest")?;
-    let size = d["size"].as_u64().ok_or("descriptor without size")?;
-    Ok((digest.parse()?, size))
-}
-
 async fn push(args: Args) -> Result<(), Error> {
-    let index: Value = serde_json::from_slice(&std::fs::read(args.layout.join("index.json"))?)?;
-    let entry = index["manifests"]
-        .get(0)
+    let layout = OciLayout::open(&args.layout)?;
+    let first = layout
+        .index()?
+        .manifests
+        .into_iter()
+        .next()
         .ok_or("index.json lists no manifest")?;
-    let (manifest_digest, _) = digest_and_size(entry)?;
-    let media_type = MediaType::from(entry["mediaType"].as_str().unwrap_or_default());
-    let manifest = std::fs::read(blob_path(&args.layout, &manifest_digest))?;
-    let doc: Value = serde_json::from_slice(&manifest)?;
-    let mut blobs = Vec::new();
-    let layers = doc["layers"].as_array().cloned().unwrap_or_default();
-    for d in std::iter::once(&doc["config"]).chain(layers.iter()) {
-        let (digest, size) = digest_and_size(d)?;
-        blobs.push(BlobSource::file(
-            blob_path(&args.layout, &digest),
-            digest,
-            size,
-        ));
-    }
+    let tags: Vec<Tag> = args.reference.tag().cloned().into_iter().collect();
 
     let started = Instant::now();
     let client = Client::for_reference(&args.reference, args.options)?;
-    let repo = args.reference.repository();
-    client.push_blobs(repo, blobs).await?;
-    let digest = client
-        .push_manifest(&args.reference, &manifest, &media_type)
-        .await?;
+    let summary = push_layout(
+        &client,
+        &layout,
+        &first.digest.to_string(),
+        &args.reference,
+        &tags,
+    )
+    .await?;
     let elapsed = started.elapsed();
     let stats = client.stats();
-    println!("pushed {}@{digest}", args.reference);
+    println!(
+        "pushed {}/{}@{}",
+        args.reference.registry(),
+        args.reference.repository(),
+        summary.descriptor.digest
+    );
     println!(
         "{} blob bytes sent, {} blobs uploaded, {} skipped, {} mounted, {} retries in {:.3} s",
         stats.blob_bytes_sent,

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 mod image;
+mod publish;
 mod signing;
 
 use consign::core::{
@@ -44,6 +45,7 @@ usage: cargo run --release --example release [-- OPTIONS]
                       $CONSIGN_PGP_PASSPHRASE); without one, a throwaway key is made
   --cosign-key FILE   cosign key file (default: $COSIGN_KEY; passphrase in $COSIGN_PASSWORD);
                       without one, a throwaway key is made
+  --registry HOST[:PORT]/REPO  also push the image and index there with the release tags
 ";
 
 const ALGORITHMS: [Algorithm; 2] = [Algorithm::Sha256, Algorithm::Sha512];
@@ -63,6 +65,7 @@ struct Args {
     out: Option<PathBuf>,
     source_date: Option<String>,
     keys: signing::KeySources,
+    registry: Option<String>,
 }
 
 fn parse_args() -> Result<Args, Error> {
@@ -83,6 +86,7 @@ fn parse_args() -> Result<Args, Error> {
             "--source-date" => args.source_date = Some(value),
             "--pgp-key" => args.keys.pgp = Some(value.into()),
             "--cosign-key" => args.keys.cosign = Some(value.into()),
+            "--registry" => args.registry = Some(value),
             other => return Err(format!("unknown option {other} (see --help)").into()),
         }
     }
@@ -365,10 +369,22 @@ fn run() -> Result<(), Error> {
     )?;
     keys.sign_layout(
         &consign::oci::OciLayout::open(out.join("oci"))?,
-        &meta.name,
+        args.registry.as_deref().unwrap_or(&meta.name),
         &[&oci.image, &oci.index],
         &image_provenance,
     )?;
+    // With --registry: the image, the index, their signatures and attestations, pushed and
+    // tagged.
+    if let Some(registry) = &args.registry {
+        let out_oci = out.join("oci");
+        publish::publish(
+            &out_oci,
+            registry,
+            &oci.image_tag,
+            &oci.index_tag,
+            &meta.version,
+        )?;
+    }
 
     let mut sha256sums = String::new();
     for algorithm in ALGORITHMS {

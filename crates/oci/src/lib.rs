@@ -17,6 +17,8 @@
 //! - [`attach`]: [`attach::Attachments`], signatures, attestations and SBOMs attached to a
 //!   manifest by cosign tag (`sha256-<hex>.sig`) and as OCI 1.1 referrers.
 //! - [`registry`]: [`registry::Client`], an async registry client (push, pull, referrers).
+//! - [`ops`]: release operations on registries: push a layout with its attachments, assemble
+//!   a multi-platform index, promote by digest.
 //!
 //! ```
 //! use consign_oci::{Descriptor, MediaType, Reference, Tag};
@@ -66,6 +68,7 @@ pub mod layer;
 pub mod layout;
 pub mod manifest;
 pub mod media_type;
+pub mod ops;
 pub mod reference;
 pub mod registry;
 pub mod tags;

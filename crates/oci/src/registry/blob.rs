@@ -109,6 +109,40 @@ impl Client {
         Ok(done(BlobOutcome::Uploaded))
     }
 
+    /// Mounts a blob from `from` into `repo` on this registry without sending its bytes.
+    /// Returns `true` when `repo` has the blob afterwards (it had it, or the mount worked),
+    /// `false` when the registry could not mount it (then upload it, e.g. with
+    /// [`Client::push_blob`]); the upload session the registry opened instead is cancelled.
+    pub async fn mount_blob(
+        &self,
+        repo: &Repository,
+        digest: &Digest,
+        from: &Repository,
+    ) -> Result<bool, RegistryError> {
+        let counters = &self.inner.counters;
+        if self.blob_exists(repo, digest).await? {
+            Counters::bump(&counters.blobs_skipped);
+            return Ok(true);
+        }
+        let probe = BlobSource::bytes(bytes::Bytes::new()).mount_from(from.clone());
+        let probe = BlobSource {
+            digest: *digest,
+            ..probe
+        };
+        let what = format!("blob {digest} in {repo}");
+        match self.start_upload(repo, &probe, &what).await? {
+            Started::Mounted => {
+                Counters::bump(&counters.blobs_mounted);
+                Ok(true)
+            }
+            Started::Upload(location) => {
+                // Best effort: an abandoned session expires on its own.
+                let _ = self.inner.http.delete(location).send().await;
+                Ok(false)
+            }
+        }
+    }
+
     /// `POST` a new upload session (or a mount when the source names a repository).
     async fn start_upload(
         &self,

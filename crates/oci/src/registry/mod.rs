@@ -2,7 +2,7 @@
 //!
 //! - [`Client`] with [`ClientOptions`] talks to one registry: blobs ([`Client::push_blob`],
 //!   [`Client::push_blobs`], [`Client::pull_blob`]), manifests ([`Client::push_manifest`],
-//!   [`Client::pull_manifest`], [`Client::manifest_descriptor`]), tags
+//!   [`Client::pull_manifest`], [`Client::manifest_descriptor`]), mounts ([`Client::mount_blob`]), tags
 //!   ([`Client::list_tags`]) and referrers ([`Client::referrers`]).
 //! - [`BlobSource`]: a file (read one chunk at a time, so uploads resume), bytes, or a reader.
 //! - [`Credentials`]: anonymous, explicit, or from `~/.docker/config.json` and credential
