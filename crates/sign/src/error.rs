@@ -86,6 +86,52 @@ pub enum Error {
         /// The time given.
         seconds: u64,
     },
+    /// No key in the keyring matches what the caller named.
+    #[error(
+        "no OpenPGP key matches `{key}` in the keyring {keyring}: import it (`gpg --import`) or set GNUPGHOME to the keyring that holds it"
+    )]
+    KeyNotFound {
+        /// The fingerprint, key id or user id asked for.
+        key: String,
+        /// The GnuPG home directory searched.
+        keyring: String,
+    },
+    /// The key is in the keyring, but its secret half is neither there nor on a smartcard.
+    #[error(
+        "the keyring {keyring} has the public key {key} but not its secret key: import the secret key (`gpg --import`) or insert the smartcard that holds it"
+    )]
+    NoSecretKey {
+        /// The key's fingerprint.
+        key: String,
+        /// The GnuPG home directory searched.
+        keyring: String,
+    },
+    /// More than one key matches what the caller named.
+    #[error("`{key}` matches several keys ({candidates}): name one by its fingerprint")]
+    AmbiguousKey {
+        /// What was asked for.
+        key: String,
+        /// The fingerprints of the matching keys, comma-separated.
+        candidates: String,
+    },
+    /// The key exists but cannot sign (expired, revoked, disabled, or no signing subkey).
+    #[error("key {key} cannot sign: {reason}")]
+    KeyUnusable {
+        /// The key's fingerprint.
+        key: String,
+        /// Why.
+        reason: String,
+    },
+    /// GnuPG (gpgme, gpg or gpg-agent) failed.
+    #[error(
+        "GnuPG failed to {op}: {reason}: check that gpg and gpg-agent work (`gpgconf --launch gpg-agent`) and that the agent can ask for the passphrase"
+    )]
+    Agent {
+        /// What was being done (`list keys`, `sign`, …).
+        op: &'static str,
+        /// gpgme's error.
+        reason: String,
+    },
     /// Reading the data or a key failed.
     #[error("cannot {op} {what}: {source}")]
     Io {

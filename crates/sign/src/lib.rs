@@ -14,6 +14,8 @@
 //! - [`openpgp`]: [`OpenPgpSigner`](openpgp::OpenPgpSigner) and
 //!   [`OpenPgpVerifier`](openpgp::OpenPgpVerifier) (detached and cleartext signatures, pure
 //!   Rust), and [`OpenPgpKey`](openpgp::OpenPgpKey) to generate release keys.
+//! - `gpgme` (feature `gpgme`): `GpgAgentSigner`, signing with keys in a GnuPG keyring or on
+//!   a smartcard through gpg-agent.
 //!
 //! Backends implement the traits; callers hold a `&dyn Signer` and a stream:
 //!
@@ -33,6 +35,8 @@
 pub mod attest;
 pub mod cosign;
 mod error;
+#[cfg(feature = "gpgme")]
+pub mod gpgme;
 pub mod openpgp;
 pub mod signer;
 
