@@ -59,6 +59,10 @@ pub fn test_keys() -> &'static TestKeys {
             .find_map(|l| l.strip_prefix("fpr:::::::::"))
             .map(|rest| rest.trim_end_matches(':').to_owned())
             .expect("gpg lists the fingerprint");
+        // The agent gpg started is not needed again (dearmoring and listing keys need none).
+        run(Command::new("gpgconf")
+            .env("GNUPGHOME", &gnupg)
+            .args(["--kill", "gpg-agent"]));
         let cosign = dir.join("cosign.key");
         run_ok(
             Command::new("openssl")
