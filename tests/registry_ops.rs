@@ -14,7 +14,10 @@ use std::path::Path;
 
 use consign::core::{Entry, FileTree, SourceDate};
 use consign::oci::attach::{Attachment, Attachments, Kind};
-use consign::oci::ops::{IndexEntry, OpsError, assemble_index, promote, push_layout};
+use consign::oci::ops::{
+    IndexEntry, OpsError, assemble_index, promote, pull_attachments, pull_referrer_attachments,
+    push_layout,
+};
 use consign::oci::registry::referrers_tag;
 use consign::oci::{
     Descriptor, History, Image, ImagePlatform, LayerBuilder, OciLayout, Reference, Tag,
@@ -241,6 +244,21 @@ async fn check_attachments(registry: &Registry, repo: &str, image: &Descriptor) 
         referrers_tag(&image.digest).unwrap()
     ));
     assert!(String::from_utf8_lossy(&fallback).contains(&referrers[0].digest.to_string()));
+    // Read back both ways, they are the signature that was attached.
+    let attached = Attachment::simple_signing(
+        br#"{"critical":{"type":"cosign container image signature"}}"#.to_vec(),
+        "MEUCIQDtest",
+    );
+    for pulled in [
+        pull_attachments(&client, &repo, &image.digest, Kind::Signatures).await,
+        pull_referrer_attachments(&client, &repo, &image.digest, Kind::Signatures).await,
+    ] {
+        assert_eq!(pulled.unwrap().items(), std::slice::from_ref(&attached));
+    }
+    let none = pull_attachments(&client, &repo, &image.digest, Kind::Sboms)
+        .await
+        .unwrap();
+    assert!(none.items().is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,7 +1,8 @@
 //! Release operations against registries: [`push_layout`] pushes an image or index from an
 //! image layout with its attachments, [`assemble_index`] builds a multi-platform index from
 //! images already pushed (by other runners) or local, and [`promote`] copies a manifest or
-//! index by digest to another repository or registry with its blobs and attachments.
+//! index by digest to another repository or registry with its blobs and attachments, and
+//! [`pull_attachments`] reads what is attached to a manifest (cosign tag or referrers).
 //!
 //! Every operation pushes manifests by their exact bytes, so digests never change on the way,
 //! and checks the digest the registry reports. Tags are applied last, once everything they
@@ -35,6 +36,7 @@
 //! ```
 
 mod assemble;
+mod attachments;
 mod promote;
 mod push;
 
@@ -45,6 +47,7 @@ use crate::registry::RegistryError;
 use crate::{Descriptor, ImagePlatform, Index, Manifest, MediaType};
 
 pub use assemble::{AssembledIndex, IndexEntry, assemble_index};
+pub use attachments::{pull_attachments, pull_referrer_attachments};
 pub use promote::{PromoteSummary, promote};
 pub use push::{PushSummary, push_layout};
 

@@ -1,0 +1,91 @@
+//! Reading what is attached to a manifest in a registry, by either scheme.
+
+use consign_core::Digest;
+
+use super::OpsError;
+use crate::attach::{Attachment, Attachments, Kind};
+use crate::registry::Client;
+use crate::{Descriptor, Manifest, Reference};
+
+/// The largest attached layer (payload, envelope, SBOM) read into memory.
+const MAX_ATTACHED_SIZE: u64 = 16 << 20;
+
+/// What is attached to `subject` in `target`'s repository, of `kind`: read from the cosign
+/// tag (`sha256-<hex>.sig`, …) when the registry has it, else from the referrers (the OCI
+/// referrers API, or its tag fallback). Every layer is pulled and checked against its digest;
+/// an empty result means nothing is attached.
+///
+/// Verify the items before trusting them (for signatures: consign-sign's
+/// `SimpleSigning::verify` over [`Attachment::content`] with [`Attachment::signature`]).
+pub async fn pull_attachments(
+    client: &Client,
+    target: &Reference,
+    subject: &Digest,
+    kind: Kind,
+) -> Result<Attachments, OpsError> {
+    let tagged = target.retag(kind.tag(subject));
+    match client.pull_manifest(&tagged).await {
+        Ok(fetched) => read_layers(client, target, &fetched.bytes, Attachments::new(kind)).await,
+        Err(e) if e.is_not_found() => {
+            pull_referrer_attachments(client, target, subject, kind).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// What the referrers of `subject` of `kind`'s artifact type carry (the OCI 1.1 scheme only).
+pub async fn pull_referrer_attachments(
+    client: &Client,
+    target: &Reference,
+    subject: &Digest,
+    kind: Kind,
+) -> Result<Attachments, OpsError> {
+    let mut all = Attachments::new(kind);
+    let referrers = client
+        .referrers(target.repository(), subject, Some(&kind.artifact_type()))
+        .await?;
+    for referrer in referrers {
+        let fetched = client
+            .pull_manifest(&target.at_digest(referrer.digest))
+            .await?;
+        all = read_layers(client, target, &fetched.bytes, all).await?;
+    }
+    Ok(all)
+}
+
+async fn read_layers(
+    client: &Client,
+    target: &Reference,
+    manifest: &[u8],
+    mut into: Attachments,
+) -> Result<Attachments, OpsError> {
+    let manifest = Manifest::from_json(manifest)?;
+    for layer in &manifest.layers {
+        let content = pull_small(client, target, layer).await?;
+        let mut item = Attachment::new(layer.media_type.clone(), content);
+        for (key, value) in &layer.annotations {
+            item = item.annotation(key, value);
+        }
+        into = into.push(item);
+    }
+    Ok(into)
+}
+
+async fn pull_small(
+    client: &Client,
+    target: &Reference,
+    layer: &Descriptor,
+) -> Result<Vec<u8>, OpsError> {
+    if layer.size > MAX_ATTACHED_SIZE {
+        return Err(OpsError::TooLarge {
+            what: format!("attached layer {}", layer.digest),
+            size: layer.size,
+            limit: MAX_ATTACHED_SIZE,
+        });
+    }
+    let mut content = Vec::with_capacity(usize::try_from(layer.size).unwrap_or(0));
+    client
+        .pull_blob(target.repository(), layer, &mut content)
+        .await?;
+    Ok(content)
+}
