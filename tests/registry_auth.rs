@@ -154,10 +154,20 @@ async fn bearer_tokens_from_a_token_service_against_docker_registry() {
     assert!(err.to_string().contains("answered 401"), "{err}");
 }
 
-/// Runs the ignored `credential_helper_child` test in a child process whose PATH holds a
-/// `docker-credential-consigntest` script and whose DOCKER_CONFIG names it.
+/// Runs itself again in a child process whose PATH holds a `docker-credential-consigntest`
+/// script and whose DOCKER_CONFIG names it (the environment of this process is left alone);
+/// the child, seeing `CONSIGN_TEST_REGISTRY`, pushes with the helper's credentials.
 #[test]
 fn credentials_come_from_a_docker_credential_helper() {
+    if let Ok(host) = std::env::var("CONSIGN_TEST_REGISTRY") {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(push_with_helper_credentials(&host));
+        return;
+    }
     let registry = htpasswd_registry();
     let dir = tempfile::tempdir().unwrap();
     let bin = dir.path().join("bin");
@@ -195,8 +205,7 @@ fn credentials_come_from_a_docker_credential_helper() {
     let out = run(Command::new(std::env::current_exe().unwrap())
         .args([
             "--exact",
-            "credential_helper_child",
-            "--ignored",
+            "credentials_come_from_a_docker_credential_helper",
             "--nocapture",
         ])
         .env("PATH", path)
@@ -210,12 +219,10 @@ fn credentials_come_from_a_docker_credential_helper() {
     assert_eq!(asked.trim(), format!("get {}", registry.host()));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "run by credentials_come_from_a_docker_credential_helper in a prepared environment"]
-async fn credential_helper_child() {
-    let host = std::env::var("CONSIGN_TEST_REGISTRY").unwrap();
-    // No credentials in the options: they come from DOCKER_CONFIG and the helper.
-    let client = Client::new(&host, ClientOptions::default().plain_http(true)).unwrap();
+/// The child's part: no credentials in the options, they come from DOCKER_CONFIG and the
+/// helper.
+async fn push_with_helper_credentials(host: &str) {
+    let client = Client::new(host, ClientOptions::default().plain_http(true)).unwrap();
     let repo = Repository::new("acme/helped").unwrap();
     let pushed = client
         .push_blob(&repo, BlobSource::bytes(b"helped".to_vec()))
