@@ -339,9 +339,10 @@ fn run() -> Result<(), Error> {
 
     let mut manifest = release.manifest;
     // The public keys, and a provenance attestation naming every file so far.
-    for name in keys.write_public(&out)? {
-        let written = consign::core::hash_file(out.join(&name), &ALGORITHMS)?;
-        manifest.add(Artifact::new(&name, ArtifactKind::PublicKey, &written)?)?;
+    std::fs::create_dir_all(out.join("keys"))
+        .map_err(|e| format!("cannot create {}: {e}", out.join("keys").display()))?;
+    for (name, bytes) in keys.public_files() {
+        record(&mut manifest, &out, name, ArtifactKind::PublicKey, bytes)?;
     }
     let provenance = keys.provenance(
         signing::subjects(&manifest)?,

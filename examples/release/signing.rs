@@ -11,7 +11,7 @@
 //! image and index in `oci/`, and the provenance attestation.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use consign::core::{Algorithm, Artifact, Digest, PackageMeta, ReleaseManifest, SourceDate};
 use consign::oci::attach::{Attachment, Attachments, Kind};
@@ -91,20 +91,13 @@ impl Keys {
         })
     }
 
-    /// Writes `keys/release.asc` and `keys/cosign.pub` under `out`; returns their names
-    /// relative to `out`.
-    pub fn write_public(&self, out: &Path) -> Result<Vec<String>, Error> {
-        std::fs::create_dir_all(out.join("keys"))
-            .map_err(|e| format!("cannot create {}: {e}", out.join("keys").display()))?;
-        let mut names = Vec::new();
-        for (name, key) in [
+    /// The public keys as published: `keys/release.asc` and `keys/cosign.pub`, as (name,
+    /// bytes) relative to the output directory.
+    pub fn public_files(&self) -> Vec<(&'static str, &[u8])> {
+        vec![
             ("keys/release.asc", &self.pgp.key().public_key),
             ("keys/cosign.pub", &self.cosign.key().public_key),
-        ] {
-            consign::core::write_atomic(out.join(name), key)?;
-            names.push(name.to_owned());
-        }
-        Ok(names)
+        ]
     }
 
     /// Signs the checksum file `text` (named `file_name`): `<file>.asc` (OpenPGP, armored),
