@@ -10,6 +10,7 @@ use std::io;
 
 use common::payload;
 use consign::core::{Entry, FileTree, SourceDate};
+use consign::package::ArtifactWriter;
 use consign::package::{Archive, ArchiveFormat, ArchiveOptions};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 

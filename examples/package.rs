@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use consign::core::{Entry, FileTree, PackageMeta, Platform, SourceDate};
+use consign::package::ArtifactWriter;
 use consign::package::compress::{Codec, Compression};
 use consign::package::deb::{Deb, DebOptions};
 use consign::package::rpm::{Rpm, RpmOptions, RpmSpec};
@@ -119,6 +120,7 @@ fn run(a: &Args) -> Result<(), Error> {
         Deb::new(&tree, &meta, platform, date)
             .options(options)
             .write_to_path(&a.out)?
+            .written
     } else {
         let mut options = RpmOptions::default();
         if let Some(c) = a.compression {
@@ -128,6 +130,7 @@ fn run(a: &Args) -> Result<(), Error> {
             .spec(RpmSpec::default().group("Applications/System"))
             .options(options)
             .write_to_path(&a.out)?
+            .written
     };
     println!(
         "{}: {} bytes, {}",

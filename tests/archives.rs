@@ -12,6 +12,7 @@ use std::process::{Command, Stdio};
 
 use common::{require_tool, run, run_ok};
 use consign::core::{Entry, FileTree, RelPath, SourceDate};
+use consign::package::ArtifactWriter;
 use consign::package::{Archive, ArchiveError, ArchiveFormat, ArchiveOptions};
 
 const DATE: u64 = 1_700_000_000; // 2023-11-14T22:13:20Z

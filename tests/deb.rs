@@ -15,6 +15,7 @@ use std::process::Command;
 
 use common::{require_tool, run, run_ok};
 use consign::core::{Entry, FileTree, PackageMeta, Platform, SourceDate, TreeError};
+use consign::package::ArtifactWriter;
 use consign::package::compress::{Codec, Compression};
 use consign::package::deb::{CargoDeb, Deb, DebError, DebOptions, RelationField, Script};
 use fixture::{
@@ -44,7 +45,7 @@ fn complete_package_passes_dpkg_deb_lintian_and_installs() {
         let out_dir = dir.path().join(codec.extension());
         fs::create_dir(&out_dir).unwrap();
         let path = out_dir.join(&name);
-        let written = deb.write_to_path(&path).unwrap();
+        let written = deb.write_to_path(&path).unwrap().written;
         assert_eq!(written.size, fs::metadata(&path).unwrap().len());
         assert_eq!(
             written.sha256(),
@@ -572,7 +573,8 @@ fn five_gib_payload_streams_with_flat_memory() {
     let written = Deb::new(&tree, &meta, host(), SourceDate::from_unix(DATE))
         .options(DebOptions::default().compression(Compression::new(Codec::Zstd).level(1).unwrap()))
         .write_to_path(&out)
-        .unwrap();
+        .unwrap()
+        .written;
     let grown_mib = peak_rss_kib().saturating_sub(before) / 1024;
     assert!(grown_mib < 256, "peak memory grew by {grown_mib} MiB");
     assert_eq!(written.size, fs::metadata(&out).unwrap().len());

@@ -13,6 +13,7 @@ use std::process::Command;
 use common::debsig::{debsig_dirs, debsig_verify};
 use common::{require_tool, run, run_ok};
 use consign::core::{Entry, FileTree, PackageMeta, SourceDate};
+use consign::package::ArtifactWriter;
 use consign::package::deb::{Deb, DebError, verify_origin};
 use consign::sign::openpgp::{OpenPgpKey, OpenPgpSigner, OpenPgpVerifier, Passphrase};
 use consign::sign::{Error, KeyAlgorithm, Signer};
@@ -53,7 +54,7 @@ fn write(inputs: &Inputs, signer: Option<&dyn Signer>, path: &Path) -> Vec<u8> {
     if let Some(signer) = signer {
         deb = deb.signer(signer);
     }
-    let written = deb.write_to_path(path).unwrap();
+    let written = deb.write_to_path(path).unwrap().written;
     let bytes = fs::read(path).unwrap();
     assert_eq!(written.size, bytes.len() as u64);
     bytes

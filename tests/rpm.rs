@@ -20,6 +20,7 @@ use std::process::{Command, Stdio};
 
 use common::{require_tool, run};
 use consign::core::{Algorithm, Digest, EntryKind, SourceDate};
+use consign::package::ArtifactWriter;
 use consign::package::compress::{Codec, Compression};
 use consign::package::rpm::{Rpm, RpmOptions};
 use support::{DATE, Fixture, LOG, MAINTAINER, VERSION, check_digests, platform, rpm_query};

@@ -9,6 +9,7 @@ use std::fs;
 use std::io::Write;
 
 use consign::core::{Entry, FileTree, PackageMeta, SourceDate};
+use consign::package::ArtifactWriter;
 use consign::package::compress::{Codec, Compression};
 use consign::package::rpm::{Rpm, RpmOptions};
 
@@ -68,7 +69,8 @@ fn a_large_incompressible_payload_does_not_grow_memory() {
     let before = peak_rss();
     let written = rpm
         .write_to_path(dir.path().join(rpm.file_name().unwrap()))
-        .unwrap();
+        .unwrap()
+        .written;
     let grown = peak_rss().saturating_sub(before);
     assert!(written.size > SIZE, "the payload did not compress");
     assert!(

@@ -11,6 +11,7 @@ use std::process::Command;
 
 use common::{require_tool, run, run_ok};
 use consign::core::{Entry, FileTree, PackageMeta, SourceDate};
+use consign::package::ArtifactWriter;
 use consign::package::rpm::Rpm;
 use consign::sign::openpgp::{OpenPgpKey, OpenPgpSigner, Passphrase};
 use consign::sign::{KeyAlgorithm, Signer};

@@ -23,6 +23,7 @@ use consign::core::{
     Algorithm, Artifact, ArtifactKind, Entry, FileTree, Libc, PackageMeta, Platform,
     ReleaseManifest, SourceDate, Style, Written, write_atomic,
 };
+use consign::package::ArtifactWriter;
 use consign::package::archive::release_stem;
 use consign::package::deb::{Deb, DebOptions, RelationField};
 use consign::package::rpm::{ChangelogEntry, Rpm, RpmOptions, RpmSpec};
@@ -301,7 +302,7 @@ fn run() -> Result<(), Error> {
             ),
     );
     let deb_name = deb.file_name()?;
-    let written = deb.write_to_path(out.join(&deb_name))?;
+    let written = deb.write_to_path(out.join(&deb_name))?.written;
     release.add(&deb_name, ArtifactKind::Deb, &written, &package_inventory)?;
 
     // The RPM package: the same files; the README is %doc.
@@ -327,7 +328,7 @@ fn run() -> Result<(), Error> {
         .options(RpmOptions::default().algorithms(&ALGORITHMS))
         .signer(&keys.pgp);
     let rpm_name = rpm.file_name()?;
-    let written = rpm.write_to_path(out.join(&rpm_name))?;
+    let written = rpm.write_to_path(out.join(&rpm_name))?.written;
     release.add(&rpm_name, ArtifactKind::Rpm, &written, &package_inventory)?;
 
     // The container image: an OCI layout with the image for this platform and an index.

@@ -7,6 +7,7 @@ use std::process::Command;
 use crate::common::{require_tool, run_ok};
 use crate::support::{DATE, MAINTAINER, VERSION, check_digests, examples, platform, rpm_query};
 use consign::core::{Algorithm, Dependency, Entry, FileTree, PackageMeta, Platform, SourceDate};
+use consign::package::ArtifactWriter;
 use consign::package::compress::{Codec, Compression};
 use consign::package::rpm::{Rpm, RpmError, RpmOptions, RpmSpec, Scriptlet, ScriptletKind};
 

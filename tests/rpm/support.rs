@@ -13,6 +13,7 @@ use consign::core::{
     Algorithm, Dependency, Entry, EntryKind, FileTree, PackageMeta, Platform, RelPath, SourceDate,
     VersionOp, hash_file,
 };
+use consign::package::ArtifactWriter;
 use consign::package::compress::{Codec, Compression};
 use consign::package::rpm::{ChangelogEntry, Rpm, RpmOptions, RpmSpec, Scriptlet, ScriptletKind};
 
@@ -174,7 +175,7 @@ impl Fixture {
         let dir = self.dir.path().join(codec.extension());
         fs::create_dir_all(&dir).unwrap();
         let path = dir.join(rpm.file_name().unwrap());
-        let written = rpm.write_to_path(&path).unwrap();
+        let written = rpm.write_to_path(&path).unwrap().written;
         assert_eq!(written.size, fs::metadata(&path).unwrap().len());
         assert_eq!(
             written.sha256(),

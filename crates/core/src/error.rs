@@ -99,4 +99,7 @@ pub enum Error {
     /// See [`crate::artifact::ManifestError`].
     #[error(transparent)]
     Manifest(#[from] crate::artifact::ManifestError),
+    /// See [`crate::sign::SignError`].
+    #[error(transparent)]
+    Sign(#[from] crate::sign::SignError),
 }

@@ -14,6 +14,10 @@
 //! - [`meta`]: [`PackageMeta`], what a package says about its software, from Cargo or by hand.
 //! - [`artifact`]: [`Artifact`] and [`ReleaseManifest`], the record of what a release produced.
 //! - [`atomic`]: [`AtomicFile`], output that appears only when complete.
+//! - [`writer`]: [`ArtifactWriter`], the one shape of archive and package writers.
+//! - [`progress`]: [`Monitor`], progress reports and cancellation of long operations.
+//! - [`sign`]: the [`Signer`] / [`Verifier`] seam and the [`Signature`] they exchange, with no
+//!   cryptography of its own (consign-sign implements it).
 //!
 //! ```
 //! use consign_core::{Algorithm, ChecksumFile, Entry, FileTree, HashingWriter, Style};
@@ -47,8 +51,11 @@ pub mod hash;
 pub mod meta;
 pub mod parallel;
 pub mod platform;
+pub mod progress;
+pub mod sign;
 pub mod source_date;
 pub mod tree;
+pub mod writer;
 
 pub use artifact::{Artifact, ArtifactKind, ManifestError, ReleaseManifest};
 pub use atomic::{AtomicFile, write_atomic};
@@ -63,7 +70,13 @@ pub use hash::{
 pub use meta::{Dependency, MetaError, PackageMeta, VersionOp};
 pub use parallel::{Jobs, hash_files, map_parallel};
 pub use platform::{Arch, Libc, Os, Platform, PlatformError};
+pub use progress::{Interrupted, Monitor, Progress};
+pub use sign::{
+    KeyAlgorithm, KeyId, KeyInfo, SignError, Signature, SignatureFormat, Signer, TlogEntry,
+    VerificationMaterial, Verified, Verifier,
+};
 pub use source_date::{SOURCE_DATE_EPOCH, SourceDate, SourceDateError};
 pub use tree::{
     Entry, EntryKind, EntryReader, FileSource, FileTree, Owner, PathProblem, RelPath, TreeError,
 };
+pub use writer::{ArtifactWriter, WriteReport};

@@ -5,7 +5,9 @@
 //! tables from [`PackageMeta::metadata`] (`[package.metadata.deb]`, `[package.metadata.generate-rpm]`, …).
 
 use std::fmt;
-use std::path::{Path, PathBuf};
+#[cfg(feature = "cargo")]
+use std::path::Path;
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
@@ -171,7 +173,8 @@ impl PackageMeta {
     }
 
     /// Reads the package `package` (or the root package when `None`) of the Cargo project at
-    /// `manifest_path` by running `cargo metadata --no-deps`.
+    /// `manifest_path` by running `cargo metadata --no-deps` (feature `cargo`).
+    #[cfg(feature = "cargo")]
     pub fn from_manifest(
         manifest_path: impl AsRef<Path>,
         package: Option<&str>,
@@ -200,7 +203,8 @@ impl PackageMeta {
         PackageMeta::from_cargo(&md, &name)
     }
 
-    /// Takes the package named `package` from Cargo metadata.
+    /// Takes the package named `package` from Cargo metadata (feature `cargo`).
+    #[cfg(feature = "cargo")]
     pub fn from_cargo(
         metadata: &cargo_metadata::Metadata,
         package: &str,
@@ -290,6 +294,7 @@ pub enum MetaError {
         reason: &'static str,
     },
     /// `cargo metadata` failed.
+    #[cfg(feature = "cargo")]
     #[error("cargo metadata failed: {source}")]
     Cargo {
         /// Cargo's error.
@@ -326,6 +331,7 @@ mod tests {
         assert!(PackageMeta::new("libfoo2.0+x", "1:2.0~rc1-3").is_ok());
     }
 
+    #[cfg(feature = "cargo")]
     #[test]
     fn reads_this_workspace() {
         let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");

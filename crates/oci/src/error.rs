@@ -86,6 +86,7 @@ pub enum Error {
     #[error(transparent)]
     Io(#[from] consign_core::IoError),
     /// Talking to a registry failed.
+    #[cfg(feature = "registry")]
     #[error(transparent)]
     Registry(#[from] crate::registry::RegistryError),
 }

@@ -10,7 +10,7 @@ use std::io::Write;
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 
-use consign_core::{Algorithm, Digest, FileTree, HashingWriter, SourceDate};
+use consign_core::{Algorithm, Digest, FileTree, HashingWriter, Monitor, SourceDate};
 use consign_package::ArchiveError;
 use consign_package::compress::{Codec, Compression};
 
@@ -67,6 +67,8 @@ pub struct LayerOptions {
     pub level: Option<u32>,
     /// zstd worker threads; `None` for one per core. The output does not depend on it.
     pub threads: Option<NonZeroUsize>,
+    /// Progress (bytes of file data read) and cancellation.
+    pub monitor: Monitor,
 }
 
 impl Default for LayerOptions {
@@ -75,11 +77,19 @@ impl Default for LayerOptions {
             compression: LayerCompression::Gzip,
             level: None,
             threads: None,
+            monitor: Monitor::default(),
         }
     }
 }
 
 impl LayerOptions {
+    /// Reports progress to, and stops when interrupted through, `monitor`.
+    #[must_use]
+    pub fn monitor(mut self, monitor: Monitor) -> LayerOptions {
+        self.monitor = monitor;
+        self
+    }
+
     /// Sets the compression.
     #[must_use]
     pub fn compression(mut self, compression: LayerCompression) -> LayerOptions {
@@ -232,7 +242,12 @@ impl<'a> LayerBuilder<'a> {
         let blob = HashingWriter::new(out, &[Algorithm::Sha256]);
         let compressed = compression.writer(blob).map_err(output)?;
         let tar = HashingWriter::new(compressed, &[Algorithm::Sha256]);
-        let tar = consign_package::archive::write_tar(self.tree, self.date, tar)?;
+        let monitor = &self.options.monitor;
+        monitor.check().map_err(ArchiveError::from)?;
+        monitor.begin("layer", Some(self.tree.total_size()));
+        let tar = consign_package::archive::write_tar(self.tree, self.date, monitor, tar);
+        monitor.end();
+        let tar = tar?;
         let (compressed, tar_written) = tar.finish();
         let blob = compressed.finish().map_err(output)?;
         let (mut out, blob_written) = blob.finish();

@@ -16,9 +16,10 @@
 //! - [`layout`]: [`OciLayout`], the OCI image layout on disk.
 //! - [`attach`]: [`attach::Attachments`], signatures, attestations and SBOMs attached to a
 //!   manifest by cosign tag (`sha256-<hex>.sig`) and as OCI 1.1 referrers.
-//! - [`registry`]: [`registry::Client`], an async registry client (push, pull, referrers).
-//! - [`ops`]: release operations on registries: push a layout with its attachments, assemble
-//!   a multi-platform index, promote by digest.
+//! - `registry` (feature `registry`, on by default): `registry::Client`, an async registry
+//!   client (push, pull, referrers) on tokio, reqwest and rustls.
+//! - `ops` (feature `registry`): release operations on registries: push a layout with its
+//!   attachments, assemble a multi-platform index, promote by digest.
 //!
 //! ```
 //! use consign_oci::{Descriptor, MediaType, Reference, Tag};
@@ -68,8 +69,10 @@ pub mod layer;
 pub mod layout;
 pub mod manifest;
 pub mod media_type;
+#[cfg(feature = "registry")]
 pub mod ops;
 pub mod reference;
+#[cfg(feature = "registry")]
 pub mod registry;
 pub mod tags;
 

@@ -14,7 +14,7 @@
 //!
 //! ```
 //! use consign_core::{Entry, FileTree, SourceDate};
-//! use consign_package::{Archive, ArchiveFormat};
+//! use consign_package::{Archive, ArchiveFormat, ArtifactWriter};
 //!
 //! let mut tree = FileTree::new();
 //! tree.insert("bin/hello", Entry::bytes(b"#!/bin/sh\necho hello\n".to_vec()).mode(0o755))?;
@@ -34,16 +34,28 @@
 
 pub mod archive;
 pub mod compress;
+#[cfg(feature = "deb")]
 pub mod deb;
+#[cfg(feature = "rpm")]
 pub mod rpm;
-#[cfg(feature = "sign")]
+#[cfg(any(feature = "deb", feature = "rpm"))]
 mod signing;
+#[cfg(any(feature = "deb", feature = "rpm"))]
 mod spool;
 
 pub use archive::{Archive, ArchiveError, ArchiveFormat, ArchiveOptions};
 pub use compress::{Codec, Compression};
-pub use deb::{CargoDeb, Deb, DebError, DebOptions};
+/// The trait every writer here implements (`file_name`, `kind`, `write_to`, `write_to_path`,
+/// `write_into`), re-exported so that `use consign_package::ArtifactWriter` brings its methods.
+pub use consign_core::ArtifactWriter;
+#[cfg(all(feature = "deb", feature = "cargo"))]
+pub use deb::CargoDeb;
+#[cfg(feature = "deb")]
+pub use deb::{Deb, DebError, DebOptions, DebReport};
+#[cfg(all(feature = "rpm", feature = "cargo"))]
+pub use rpm::{CargoRpm, CargoTarget};
+#[cfg(feature = "rpm")]
 pub use rpm::{
-    CargoRpm, CargoTarget, ChangelogEntry, FileAttrs, RelationKind, Rpm, RpmError, RpmOptions,
+    ChangelogEntry, FileAttrs, RelationKind, Rpm, RpmError, RpmOptions, RpmRelation, RpmReport,
     RpmSpec, Scriptlet, ScriptletKind,
 };

@@ -1,9 +1,11 @@
-//! The signer a package writer holds (feature `sign`).
+//! The signer a package writer holds: any [`Signer`] of the seam in consign-core that makes
+//! binary OpenPGP signatures (cosign keys cannot sign packages and are refused with
+//! [`SignError::UnsupportedFormat`]).
 
 use std::fmt;
 use std::io::Read;
 
-use consign_sign::{KeyAlgorithm, SignatureFormat, Signer};
+use consign_core::{SignError, SignatureFormat, Signer};
 
 /// A borrowed [`Signer`] that makes binary OpenPGP signatures, as rpm and debsigs store them.
 #[derive(Clone, Copy)]
@@ -11,10 +13,10 @@ pub(crate) struct PackageSigner<'a>(pub(crate) &'a dyn Signer);
 
 impl PackageSigner<'_> {
     /// A detached binary OpenPGP signature over everything `data` yields.
-    pub(crate) fn binary(&self, data: &mut dyn Read) -> Result<Vec<u8>, consign_sign::Error> {
+    pub(crate) fn binary(&self, data: &mut dyn Read) -> Result<Vec<u8>, SignError> {
         let format = SignatureFormat::OpenPgpBinary;
         if !self.0.formats().contains(&format) {
-            return Err(consign_sign::Error::UnsupportedFormat {
+            return Err(SignError::UnsupportedFormat {
                 backend: "this signer (packages need OpenPGP signatures)",
                 format,
             });
@@ -22,8 +24,9 @@ impl PackageSigner<'_> {
         Ok(self.0.sign(data, format)?.bytes().to_vec())
     }
 
-    /// The signing key's algorithm.
-    pub(crate) fn algorithm(&self) -> KeyAlgorithm {
+    /// The signing key's algorithm (rpm stores RSA and other signatures under different tags).
+    #[cfg(feature = "rpm")]
+    pub(crate) fn algorithm(&self) -> consign_core::KeyAlgorithm {
         self.0.key().algorithm
     }
 }

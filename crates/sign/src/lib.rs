@@ -3,9 +3,10 @@
 //! Everything here signs through one seam, so that a KMS, HSM or agent backend can be added
 //! without touching callers:
 //!
-//! - [`signer`]: the object-safe [`Signer`] and [`Verifier`] traits, the [`Signature`] they
-//!   exchange (with room for a certificate chain and transparency-log entries), [`KeyInfo`] and
-//!   [`SignatureFormat`].
+//! - The seam itself — the object-safe [`Signer`] and [`Verifier`] traits, the [`Signature`]
+//!   they exchange (with room for a certificate chain and transparency-log entries), [`KeyInfo`],
+//!   [`SignatureFormat`] and [`Error`] — lives in [`consign_core::sign`] so that package writers
+//!   reach it without compiling cryptography; it is re-exported here.
 //! - [`cosign`]: [`cosign::CosignKey`] (cosign's encrypted key files, ECDSA P-256) and the
 //!   [`cosign::CosignSigner`] / [`cosign::CosignVerifier`] pair for `cosign sign-blob`
 //!   signatures, and [`cosign::Bundle`] (Sigstore bundle v0.3).
@@ -34,14 +35,11 @@
 
 pub mod attest;
 pub mod cosign;
-mod error;
 #[cfg(feature = "gpgme")]
 pub mod gpgme;
 pub mod openpgp;
-pub mod signer;
 
-pub use error::Error;
-pub use signer::{
-    KeyAlgorithm, KeyId, KeyInfo, Signature, SignatureFormat, Signer, TlogEntry,
-    VerificationMaterial, Verified, Verifier,
+pub use consign_core::sign::{
+    KeyAlgorithm, KeyId, KeyInfo, SignError as Error, Signature, SignatureFormat, Signer,
+    TlogEntry, VerificationMaterial, Verified, Verifier,
 };

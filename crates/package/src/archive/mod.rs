@@ -12,16 +12,16 @@
 //! hashed as it is written.
 
 pub(crate) mod tarball;
+#[cfg(feature = "zip")]
 mod zipfile;
 
 use std::io::{self, Write};
 use std::num::NonZeroUsize;
-use std::path::Path;
 
 use crate::compress::{Codec, Compression};
 use consign_core::{
-    Algorithm, AtomicFile, FileTree, IoError, PackageMeta, Platform, RelPath, SourceDate,
-    TreeError, Written,
+    Algorithm, ArtifactKind, ArtifactWriter, FileTree, Interrupted, IoError, Monitor, PackageMeta,
+    Platform, RelPath, SourceDate, TreeError, Written,
 };
 
 /// An archive format.
@@ -49,6 +49,17 @@ impl ArchiveFormat {
         ArchiveFormat::TarZst,
         ArchiveFormat::Zip,
     ];
+
+    /// The Cargo feature of consign-package this format needs, when this build lacks it
+    /// (`xz` for `.tar.xz`, `zip` for `.zip`); `None` when it can be written.
+    pub fn missing_feature(self) -> Option<&'static str> {
+        match self {
+            ArchiveFormat::TarXz if !Codec::Xz.is_available() => Some("xz"),
+            #[cfg(not(feature = "zip"))]
+            ArchiveFormat::Zip => Some("zip"),
+            _ => None,
+        }
+    }
 
     /// The file extension, without a leading dot (`tar.gz`).
     pub fn extension(self) -> &'static str {
@@ -121,6 +132,8 @@ pub struct ArchiveOptions {
     pub threads: Option<NonZeroUsize>,
     /// Digests computed over the archive while it is written.
     pub algorithms: Vec<Algorithm>,
+    /// Progress (bytes of file data read) and cancellation.
+    pub monitor: Monitor,
 }
 
 impl Default for ArchiveOptions {
@@ -129,11 +142,19 @@ impl Default for ArchiveOptions {
             level: None,
             threads: None,
             algorithms: vec![Algorithm::Sha256],
+            monitor: Monitor::default(),
         }
     }
 }
 
 impl ArchiveOptions {
+    /// Reports progress to, and stops when interrupted through, `monitor`.
+    #[must_use]
+    pub fn monitor(mut self, monitor: Monitor) -> Self {
+        self.monitor = monitor;
+        self
+    }
+
     /// Sets the compression level.
     #[must_use]
     pub fn level(mut self, level: u32) -> Self {
@@ -165,6 +186,8 @@ pub struct Archive<'a> {
     tree: &'a FileTree,
     date: SourceDate,
     prefix: Option<RelPath>,
+    stem: Option<String>,
+    platform: Option<Platform>,
     options: ArchiveOptions,
 }
 
@@ -176,6 +199,8 @@ impl<'a> Archive<'a> {
             tree,
             date,
             prefix: None,
+            stem: None,
+            platform: None,
             options: ArchiveOptions::default(),
         }
     }
@@ -184,6 +209,24 @@ impl<'a> Archive<'a> {
     pub fn top_level_dir(mut self, dir: impl AsRef<str>) -> Result<Archive<'a>, ArchiveError> {
         self.prefix = Some(RelPath::new(dir)?);
         Ok(self)
+    }
+
+    /// Names the output file `<stem>.<extension>` (by default the top-level directory's
+    /// name). A stem with a `/` or nothing in it is refused.
+    pub fn file_stem(mut self, stem: impl Into<String>) -> Result<Archive<'a>, ArchiveError> {
+        let stem = stem.into();
+        if stem.is_empty() || stem.contains(['/', '\\', '\0']) || stem == "." || stem == ".." {
+            return Err(ArchiveError::FileName { stem });
+        }
+        self.stem = Some(stem);
+        Ok(self)
+    }
+
+    /// The platform the archive is for, recorded in its [`consign_core::Artifact`].
+    #[must_use]
+    pub fn platform(mut self, platform: Platform) -> Archive<'a> {
+        self.platform = Some(platform);
+        self
     }
 
     /// Sets the options.
@@ -197,10 +240,43 @@ impl<'a> Archive<'a> {
     pub fn format(&self) -> ArchiveFormat {
         self.format
     }
+}
+
+impl ArtifactWriter for Archive<'_> {
+    type Report = Written;
+    type Error = ArchiveError;
+
+    /// `<stem>.<extension>`, the stem given by [`Archive::file_stem`] or else the top-level
+    /// directory (`hello-1.0.0-x86_64-unknown-linux-gnu.tar.gz`).
+    fn file_name(&self) -> Result<String, ArchiveError> {
+        let stem = match (&self.stem, &self.prefix) {
+            (Some(stem), _) => stem.clone(),
+            (None, Some(dir)) => dir.as_str().to_owned(),
+            (None, None) => {
+                return Err(ArchiveError::FileName {
+                    stem: String::new(),
+                });
+            }
+        };
+        Ok(format!("{stem}.{}", self.format.extension()))
+    }
+
+    fn kind(&self) -> ArtifactKind {
+        ArtifactKind::Archive
+    }
+
+    fn platform(&self) -> Option<Platform> {
+        self.platform
+    }
 
     /// Writes the archive to `out`, returning the size and digests of the bytes written.
-    pub fn write_to(&self, out: impl Write) -> Result<Written, ArchiveError> {
-        let output = |source| ArchiveError::Output { source };
+    fn write_to<W: Write>(&self, out: W) -> Result<Written, ArchiveError> {
+        if let Some(feature) = self.format.missing_feature() {
+            return Err(ArchiveError::NotCompiled {
+                format: self.format,
+                feature,
+            });
+        }
         let level = self.options.level.unwrap_or(self.format.default_level());
         if level > self.format.max_level() {
             return Err(ArchiveError::Level {
@@ -217,9 +293,31 @@ impl<'a> Archive<'a> {
             }
             None => self.tree,
         };
+        let monitor = &self.options.monitor;
+        monitor.check()?;
+        let task = self
+            .file_name()
+            .unwrap_or_else(|_| self.format.extension().to_owned());
+        monitor.begin(&task, Some(tree.total_size()));
         let hashing = consign_core::HashingWriter::new(out, &self.options.algorithms);
+        let written = self.write_tree(tree, level, hashing);
+        monitor.end();
+        written
+    }
+}
+
+impl Archive<'_> {
+    fn write_tree<W: Write>(
+        &self,
+        tree: &FileTree,
+        level: u32,
+        hashing: consign_core::HashingWriter<W>,
+    ) -> Result<Written, ArchiveError> {
+        let output = |source| ArchiveError::Output { source };
+        let monitor = &self.options.monitor;
         let hashing = match self.format {
-            ArchiveFormat::Zip => zipfile::write(tree, self.date, level, hashing)?,
+            #[cfg(feature = "zip")]
+            ArchiveFormat::Zip => zipfile::write(tree, self.date, level, monitor, hashing)?,
             tar_format => {
                 let mut compression =
                     Compression::new(tar_format.codec())
@@ -233,21 +331,13 @@ impl<'a> Archive<'a> {
                     compression = compression.threads(threads);
                 }
                 let sink = compression.writer(hashing).map_err(output)?;
-                tarball::write(tree, self.date, sink)?
+                tarball::write(tree, self.date, monitor, sink)?
                     .finish()
                     .map_err(output)?
             }
         };
         let (mut out, written) = hashing.finish();
         out.flush().map_err(output)?;
-        Ok(written)
-    }
-
-    /// Writes the archive to `path` atomically: the file appears only when complete.
-    pub fn write_to_path(&self, path: impl AsRef<Path>) -> Result<Written, ArchiveError> {
-        let mut file = AtomicFile::create(path.as_ref())?;
-        let written = self.write_to(&mut file)?;
-        file.commit()?;
         Ok(written)
     }
 }
@@ -262,12 +352,19 @@ impl<'a> Archive<'a> {
 /// use consign_core::{Entry, FileTree, SourceDate};
 /// let mut tree = FileTree::new();
 /// tree.insert("usr/bin/hello", Entry::bytes(b"hi\n".to_vec()).mode(0o755))?;
-/// let tar = consign_package::archive::write_tar(&tree, SourceDate::from_unix(0), Vec::new())?;
+/// let monitor = consign_core::Monitor::default();
+/// let tar =
+///     consign_package::archive::write_tar(&tree, SourceDate::from_unix(0), &monitor, Vec::new())?;
 /// assert_eq!(tar.len() % 512, 0);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn write_tar<W: Write>(tree: &FileTree, date: SourceDate, out: W) -> Result<W, ArchiveError> {
-    tarball::write(tree, date, out)
+pub fn write_tar<W: Write>(
+    tree: &FileTree,
+    date: SourceDate,
+    monitor: &Monitor,
+    out: W,
+) -> Result<W, ArchiveError> {
+    tarball::write(tree, date, monitor, out)
 }
 
 /// The conventional archive stem for a release: `name-version-target`.
@@ -321,7 +418,27 @@ pub enum ArchiveError {
         #[source]
         source: io::Error,
     },
+    /// No file name can be made: no stem and no top-level directory were given, or the stem
+    /// is not a plain file name.
+    #[error(
+        "cannot name the archive file {stem:?}: give a plain file stem (Archive::file_stem) or a top-level directory"
+    )]
+    FileName {
+        /// The stem given (empty when none).
+        stem: String,
+    },
+    /// The format is not compiled into this build of consign-package.
+    #[error(
+        "{format:?} archives are not compiled in: enable consign-package's `{feature}` feature"
+    )]
+    NotCompiled {
+        /// The format asked for.
+        format: ArchiveFormat,
+        /// The feature that adds it.
+        feature: &'static str,
+    },
     /// The zip library refused an entry.
+    #[cfg(feature = "zip")]
     #[error("cannot write zip entry {path}: {source}")]
     Zip {
         /// The entry.
@@ -330,10 +447,28 @@ pub enum ArchiveError {
         #[source]
         source: zip::result::ZipError,
     },
+    /// The monitor's interrupt flag was set; nothing was committed.
+    #[error(transparent)]
+    Interrupted(#[from] Interrupted),
     /// See [`TreeError`].
     #[error(transparent)]
     Tree(#[from] TreeError),
     /// See [`IoError`].
     #[error(transparent)]
     Io(#[from] IoError),
+}
+
+impl ArchiveError {
+    /// The error for a failed read of `path`'s data: [`ArchiveError::Interrupted`] when the
+    /// monitor stopped the read, [`ArchiveError::Entry`] otherwise.
+    pub(crate) fn entry(path: &RelPath, source: io::Error) -> ArchiveError {
+        if Interrupted::is_cause_of(&source) {
+            ArchiveError::Interrupted(Interrupted)
+        } else {
+            ArchiveError::Entry {
+                path: path.clone(),
+                source,
+            }
+        }
+    }
 }

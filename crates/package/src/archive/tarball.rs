@@ -8,7 +8,7 @@
 
 use std::io::{self, BufReader, BufWriter, Read, Write};
 
-use consign_core::{Entry, EntryKind, FileTree, RelPath, SourceDate};
+use consign_core::{Entry, EntryKind, FileTree, Monitor, RelPath, SourceDate};
 use tar::{EntryType, Header};
 
 use super::ArchiveError;
@@ -49,9 +49,10 @@ impl FileTap for NoTap {
 pub(crate) fn write<W: Write>(
     tree: &FileTree,
     date: SourceDate,
+    monitor: &Monitor,
     out: W,
 ) -> Result<W, ArchiveError> {
-    write_with(tree, date, Layout::Plain, &mut NoTap, out)
+    write_with(tree, date, Layout::Plain, &mut NoTap, monitor, out)
 }
 
 /// [`write`] with a layout and a tap.
@@ -60,6 +61,7 @@ pub(crate) fn write_with<W: Write>(
     date: SourceDate,
     layout: Layout,
     tap: &mut impl FileTap,
+    monitor: &Monitor,
     out: W,
 ) -> Result<W, ArchiveError> {
     let mut builder = tar::Builder::new(BufWriter::with_capacity(BUF, out));
@@ -78,7 +80,7 @@ pub(crate) fn write_with<W: Write>(
         append_named(&mut builder, h, "./", None, io::empty()).map_err(output)?;
     }
     for (path, entry) in tree.iter() {
-        append(&mut builder, path, entry, date, layout, tap)?;
+        append(&mut builder, path, entry, date, layout, tap, monitor)?;
     }
     let buffered = builder.into_inner().map_err(output)?;
     buffered.into_inner().map_err(|e| output(e.into_error()))
@@ -116,11 +118,9 @@ fn append<W: Write>(
     date: SourceDate,
     layout: Layout,
     tap: &mut impl FileTap,
+    monitor: &Monitor,
 ) -> Result<(), ArchiveError> {
-    let entry_err = |source: io::Error| ArchiveError::Entry {
-        path: path.clone(),
-        source,
-    };
+    let entry_err = |source: io::Error| ArchiveError::entry(path, source);
     let mut h = header(entry, date, path)?;
     let dotted = |p: &RelPath| format!("./{p}");
     match entry.kind() {
@@ -134,7 +134,7 @@ fn append<W: Write>(
             let data = BufReader::with_capacity(
                 capacity,
                 Tap {
-                    inner: entry.open().map_err(entry_err)?,
+                    inner: monitor.reader(entry.open().map_err(entry_err)?),
                     tap: &mut *tap,
                 },
             );

@@ -6,7 +6,7 @@
 
 use std::io::{self, BufWriter, Write};
 
-use consign_core::{Entry, EntryKind, FileTree, RelPath, SourceDate};
+use consign_core::{Entry, EntryKind, FileTree, Monitor, RelPath, SourceDate};
 use zip::write::{FullFileOptions, SimpleFileOptions, ZipWriter};
 use zip::{CompressionMethod, DateTime, System};
 
@@ -22,12 +22,13 @@ pub(crate) fn write<W: Write>(
     tree: &FileTree,
     date: SourceDate,
     level: u32,
+    monitor: &Monitor,
     out: W,
 ) -> Result<W, ArchiveError> {
     let mut zip = ZipWriter::new_stream(BufWriter::with_capacity(256 * 1024, out));
     let base = base_options(date, level);
     for (path, entry) in tree.iter() {
-        append(&mut zip, tree, path, entry, &base)?;
+        append(&mut zip, tree, path, entry, &base, monitor)?;
     }
     let stream = zip.finish().map_err(|source| ArchiveError::Zip {
         path: "(central directory)".into(),
@@ -77,6 +78,7 @@ fn append<W: Write>(
     path: &RelPath,
     entry: &Entry,
     base: &FullFileOptions<'static, 'static>,
+    monitor: &Monitor,
 ) -> Result<(), ArchiveError> {
     let zip_err = |source| ArchiveError::Zip {
         path: path.to_string(),
@@ -85,7 +87,7 @@ fn append<W: Write>(
     let perms = entry.permissions();
     let options = |kind_bits: u32| base.clone().external_attributes((kind_bits | perms) << 16);
     match entry.kind() {
-        EntryKind::File { .. } => write_file(zip, path, entry, options(S_IFREG)),
+        EntryKind::File { .. } => write_file(zip, path, entry, options(S_IFREG), monitor),
         EntryKind::Hardlink { target } => {
             let target_entry = tree
                 .get(target.as_str())
@@ -97,7 +99,7 @@ fn append<W: Write>(
             let opts = base
                 .clone()
                 .external_attributes((S_IFREG | target_entry.permissions()) << 16);
-            write_file(zip, path, target_entry, opts)
+            write_file(zip, path, target_entry, opts, monitor)
         }
         EntryKind::Dir => zip
             .add_directory(
@@ -123,6 +125,7 @@ fn write_file<W: Write>(
     path: &RelPath,
     data: &Entry,
     options: FullFileOptions<'static, 'static>,
+    monitor: &Monitor,
 ) -> Result<(), ArchiveError> {
     let size = data.size();
     // ZIP64 when the entry (or its deflated form, which can be slightly larger) may pass 4 GiB.
@@ -132,11 +135,8 @@ fn write_file<W: Write>(
             path: path.to_string(),
             source,
         })?;
-    let entry_err = |source| ArchiveError::Entry {
-        path: path.clone(),
-        source,
-    };
-    let mut reader = data.open().map_err(entry_err)?;
+    let entry_err = |source| ArchiveError::entry(path, source);
+    let mut reader = monitor.reader(data.open().map_err(entry_err)?);
     io::copy(&mut reader, zip).map_err(entry_err)?;
     Ok(())
 }

@@ -10,6 +10,7 @@ mod gzip;
 use std::io::{self, Write};
 use std::num::NonZeroUsize;
 
+#[cfg(feature = "xz")]
 use liblzma::stream::{Check, MtStreamBuilder};
 
 /// A compression codec.
@@ -27,6 +28,20 @@ pub enum Codec {
 }
 
 impl Codec {
+    /// Every codec compiled into this build (xz only with the `xz` feature).
+    pub const ALL: &'static [Codec] = &[
+        Codec::None,
+        Codec::Gzip,
+        #[cfg(feature = "xz")]
+        Codec::Xz,
+        Codec::Zstd,
+    ];
+
+    /// Whether this build can write the codec (xz needs the `xz` feature).
+    pub fn is_available(self) -> bool {
+        Codec::ALL.contains(&self)
+    }
+
     /// The file-name suffix, without a dot (`gz`, `xz`, `zst`; empty for [`Codec::None`]).
     pub fn extension(self) -> &'static str {
         match self {
@@ -155,6 +170,7 @@ impl Compression {
                 self.level,
                 self.thread_count(),
             )?),
+            #[cfg(feature = "xz")]
             Codec::Xz => {
                 let stream = MtStreamBuilder::new()
                     .preset(self.level)
@@ -174,6 +190,13 @@ impl Compression {
                 enc.set_parameter(zstd::stream::raw::CParameter::JobSize(ZSTD_JOB_SIZE))?;
                 Inner::Zst(enc)
             }
+            #[cfg(not(feature = "xz"))]
+            Codec::Xz => {
+                return Err(io::Error::new(
+                    io::ErrorKind::Unsupported,
+                    "xz compression is not compiled in: enable consign-package's `xz` feature",
+                ));
+            }
         }))
     }
 }
@@ -187,6 +210,7 @@ pub struct Compressor<W: Write>(Inner<W>);
 enum Inner<W: Write> {
     Plain(W),
     Gz(gzip::ParGzEncoder<W>),
+    #[cfg(feature = "xz")]
     Xz(liblzma::write::XzEncoder<W>),
     Zst(zstd::stream::write::Encoder<'static, W>),
 }
@@ -197,6 +221,7 @@ impl<W: Write> Compressor<W> {
         match self.0 {
             Inner::Plain(w) => Ok(w),
             Inner::Gz(e) => e.finish(),
+            #[cfg(feature = "xz")]
             Inner::Xz(e) => e.finish(),
             Inner::Zst(e) => e.finish(),
         }
@@ -208,6 +233,7 @@ impl<W: Write> Write for Compressor<W> {
         match &mut self.0 {
             Inner::Plain(w) => w.write(buf),
             Inner::Gz(e) => e.write(buf),
+            #[cfg(feature = "xz")]
             Inner::Xz(e) => e.write(buf),
             Inner::Zst(e) => e.write(buf),
         }

@@ -445,6 +445,7 @@ fn read_text(path: &Path, key: &str) -> Result<String, DebError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use consign_core::ArtifactWriter;
 
     /// A Cargo project on disk with `[package.metadata.deb]` set to `deb`.
     fn project(deb: &str) -> (tempfile::TempDir, cargo_metadata::Metadata) {

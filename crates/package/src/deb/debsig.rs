@@ -1,4 +1,4 @@
-//! debsigs-style origin signatures (feature `sign`): an `_gpgorigin` ar member holding a
+//! debsigs-style origin signatures: an `_gpgorigin` ar member holding a
 //! detached binary OpenPGP signature over the contents of `debian-binary`, `control.tar.*`
 //! and `data.tar.*`, concatenated in that order — what `debsigs --sign=origin` adds and
 //! `debsig-verify` checks.
@@ -11,7 +11,7 @@ use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
-use consign_sign::{KeyId, Signature, SignatureFormat, VerificationMaterial, Verified, Verifier};
+use consign_core::{KeyId, Signature, SignatureFormat, VerificationMaterial, Verified, Verifier};
 
 use super::DebError;
 use super::ar::ArWriter;

@@ -110,16 +110,17 @@ pub enum DebError {
     /// See [`MetaError`].
     #[error(transparent)]
     Meta(#[from] MetaError),
+    /// The monitor's interrupt flag was set; nothing was committed.
+    #[error(transparent)]
+    Interrupted(#[from] consign_core::Interrupted),
     /// The signer failed, or (when verifying) the origin signature does not hold.
-    #[cfg(feature = "sign")]
     #[error("package signature: {source}")]
     Sign {
         /// What the signer or verifier reported.
         #[source]
-        source: consign_sign::Error,
+        source: consign_core::SignError,
     },
     /// The package has no origin signature (`_gpgorigin` member).
-    #[cfg(feature = "sign")]
     #[error(
         "{path} has no origin signature (_gpgorigin member): sign it with Deb::signer or debsigs --sign=origin"
     )]
@@ -137,8 +138,9 @@ impl From<ArchiveError> for DebError {
             ArchiveError::Output { source } => DebError::Output { source },
             ArchiveError::Tree(e) => DebError::Tree(e),
             ArchiveError::Io(e) => DebError::Io(e),
-            // The tar stage has no level to check and no zip entry.
-            other @ (ArchiveError::Level { .. } | ArchiveError::Zip { .. }) => DebError::Output {
+            ArchiveError::Interrupted(e) => DebError::Interrupted(e),
+            // The tar stage has no level to check, no file name and no zip entry.
+            other => DebError::Output {
                 source: io::Error::other(other),
             },
         }

@@ -61,9 +61,9 @@
 //! ```
 
 mod ar;
+#[cfg(feature = "cargo")]
 pub mod cargo;
 mod control;
-#[cfg(feature = "sign")]
 mod debsig;
 mod docs;
 mod error;
@@ -75,8 +75,8 @@ use std::io::Write;
 use std::path::Path;
 
 use consign_core::{
-    AtomicFile, Entry, EntryKind, FileTree, HashingWriter, PackageMeta, Platform, RelPath,
-    SourceDate, Written,
+    ArtifactKind, ArtifactWriter, AtomicFile, Entry, EntryKind, FileTree, HashingWriter, Monitor,
+    PackageMeta, Platform, RelPath, SourceDate, WriteReport, Written,
 };
 use md5::Digest as _;
 
@@ -84,9 +84,9 @@ use crate::archive::tarball::{self, FileTap, Layout, NoTap};
 use crate::compress::Compression;
 use crate::spool::SpoolWriter;
 
+#[cfg(feature = "cargo")]
 pub use cargo::CargoDeb;
 pub use control::{Control, DebVersion, PackageName, Priority, Relation, relation_op};
-#[cfg(feature = "sign")]
 pub use debsig::verify_origin;
 pub use docs::{Changelog, ChangelogEntry};
 pub use error::DebError;
@@ -98,7 +98,7 @@ const AR_MAX: u64 = 9_999_999_999;
 /// A Debian binary package of a [`FileTree`], ready to be written.
 ///
 /// ```
-/// use consign_core::{Entry, FileTree, PackageMeta, Platform, SourceDate};
+/// use consign_core::{ArtifactWriter, Entry, FileTree, PackageMeta, Platform, SourceDate};
 /// use consign_package::deb::{Deb, DebError};
 ///
 /// let meta = PackageMeta::new("hello", "2.1.0")?
@@ -112,9 +112,11 @@ const AR_MAX: u64 = 9_999_999_999;
 ///
 /// let dir = tempfile::tempdir()?;
 /// let path = dir.path().join(deb.file_name()?);
-/// let written = deb.write_to_path(&path)?;
-/// assert_eq!(written.size, std::fs::metadata(&path)?.len());
+/// let report = deb.write_to_path(&path)?;
+/// assert_eq!(report.written.size, std::fs::metadata(&path)?.len());
 /// assert!(path.ends_with("hello_2.1.0_arm64.deb"));
+/// // What an archive index (`Packages`) needs besides the file's digests.
+/// assert_eq!(report.control.get("Architecture"), Some("arm64"));
 ///
 /// // A platform without a Debian architecture is refused before anything is written.
 /// let mac: Platform = "aarch64-apple-darwin".parse()?;
@@ -129,8 +131,72 @@ pub struct Deb<'a> {
     platform: Platform,
     date: SourceDate,
     options: DebOptions,
-    #[cfg(feature = "sign")]
     signer: Option<crate::signing::PackageSigner<'a>>,
+}
+
+/// What writing a [`Deb`] reports: the size and digests of the package and its control
+/// paragraph, which an archive index (`Packages`) repeats.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DebReport {
+    /// The size and digests of the `.deb`.
+    pub written: Written,
+    /// The control paragraph the package carries.
+    pub control: Control,
+}
+
+impl WriteReport for DebReport {
+    fn written(&self) -> &Written {
+        &self.written
+    }
+}
+
+impl ArtifactWriter for Deb<'_> {
+    type Report = DebReport;
+    type Error = DebError;
+
+    /// The conventional file name, `name_version_arch.deb` (the epoch left out, as in the
+    /// Debian archive).
+    fn file_name(&self) -> Result<String, DebError> {
+        let v = self.version()?;
+        let version = DebVersion::new(None, v.upstream(), v.revision())?;
+        Ok(format!(
+            "{}_{version}_{}.deb",
+            self.package_name()?,
+            self.architecture()?
+        ))
+    }
+
+    fn kind(&self) -> ArtifactKind {
+        ArtifactKind::Deb
+    }
+
+    fn platform(&self) -> Option<Platform> {
+        Some(self.platform)
+    }
+
+    /// Writes the package to `out`; the inputs are checked before a byte is written.
+    fn write_to<W: Write>(&self, out: W) -> Result<DebReport, DebError> {
+        let plan = self.plan()?;
+        let written = self.write_monitored(&plan, out)?;
+        Ok(DebReport {
+            written,
+            control: plan.control,
+        })
+    }
+
+    /// Writes the package to `path` atomically; the inputs are checked before the temporary
+    /// file is created.
+    fn write_to_path(&self, path: impl AsRef<Path>) -> Result<DebReport, DebError> {
+        let plan = self.plan()?;
+        let mut file = AtomicFile::create(path.as_ref())?;
+        let written = self.write_monitored(&plan, &mut file)?;
+        file.commit()?;
+        Ok(DebReport {
+            written,
+            control: plan.control,
+        })
+    }
 }
 
 /// Everything checked and computed before a byte is written.
@@ -154,12 +220,11 @@ impl<'a> Deb<'a> {
             platform,
             date,
             options: DebOptions::default(),
-            #[cfg(feature = "sign")]
             signer: None,
         }
     }
 
-    /// Signs the package with `signer` (feature `sign`), as `debsigs --sign=origin` does: an
+    /// Signs the package with `signer`, as `debsigs --sign=origin` does: an
     /// `_gpgorigin` member after the others holds a binary OpenPGP signature over the
     /// contents of `debian-binary`, `control.tar.*` and `data.tar.*`. `debsig-verify` checks
     /// it (given a policy for the key); dpkg ignores it. [`verify_origin`] checks it here.
@@ -194,9 +259,8 @@ impl<'a> Deb<'a> {
     /// ```
     ///
     /// [`OpenPgpSigner`]: consign_sign::openpgp::OpenPgpSigner
-    #[cfg(feature = "sign")]
     #[must_use]
-    pub fn signer(mut self, signer: &'a dyn consign_sign::Signer) -> Deb<'a> {
+    pub fn signer(mut self, signer: &'a dyn consign_core::Signer) -> Deb<'a> {
         self.signer = Some(crate::signing::PackageSigner(signer));
         self
     }
@@ -227,18 +291,6 @@ impl<'a> Deb<'a> {
     /// The Debian architecture (`amd64`).
     pub fn architecture(&self) -> Result<&'static str, DebError> {
         Ok(self.platform.debian_arch()?)
-    }
-
-    /// The conventional file name, `name_version_arch.deb` (the epoch left out, as in the
-    /// Debian archive).
-    pub fn file_name(&self) -> Result<String, DebError> {
-        let v = self.version()?;
-        let version = DebVersion::new(None, v.upstream(), v.revision())?;
-        Ok(format!(
-            "{}_{version}_{}.deb",
-            self.package_name()?,
-            self.architecture()?
-        ))
     }
 
     /// The control paragraph the package will carry (`Installed-Size` included).
@@ -387,19 +439,15 @@ impl<'a> Deb<'a> {
         })
     }
 
-    /// Writes the package to `out`, returning the size and digests of the bytes written.
-    pub fn write_to(&self, out: impl Write) -> Result<Written, DebError> {
-        self.write_plan(&self.plan()?, out)
-    }
-
-    /// Writes the package to `path` atomically: the file appears only when complete, and
-    /// inputs are checked before the temporary file is created.
-    pub fn write_to_path(&self, path: impl AsRef<Path>) -> Result<Written, DebError> {
-        let plan = self.plan()?;
-        let mut file = AtomicFile::create(path.as_ref())?;
-        let written = self.write_plan(&plan, &mut file)?;
-        file.commit()?;
-        Ok(written)
+    /// [`Deb::write_plan`] between the monitor's `begin` and `end`.
+    fn write_monitored(&self, plan: &Plan<'_>, out: impl Write) -> Result<Written, DebError> {
+        let monitor = &self.options.monitor;
+        monitor.check()?;
+        let task = self.file_name().unwrap_or_else(|_| "deb".to_owned());
+        monitor.begin(&task, Some(plan.data.total_size()));
+        let written = self.write_plan(plan, out);
+        monitor.end();
+        written
     }
 
     fn write_plan(&self, plan: &Plan<'_>, out: impl Write) -> Result<Written, DebError> {
@@ -413,7 +461,15 @@ impl<'a> Deb<'a> {
         // 1. The payload, spooled compressed while every file's MD5 is taken.
         let spool = SpoolWriter::new(&compression, &[], &[]).map_err(output)?;
         let mut md5 = Md5Tap::default();
-        let spool = tarball::write_with(&plan.data, self.date, Layout::DotSlash, &mut md5, spool)?;
+        let monitor = &self.options.monitor;
+        let spool = tarball::write_with(
+            &plan.data,
+            self.date,
+            Layout::DotSlash,
+            &mut md5,
+            monitor,
+            spool,
+        )?;
         let spool = spool.finish().map_err(output)?;
         if spool.packed.size > AR_MAX {
             return Err(DebError::TooLarge {
@@ -428,7 +484,6 @@ impl<'a> Deb<'a> {
         // 3. The ar container.
         let hashing = HashingWriter::new(out, &self.options.algorithms);
         let mut ar = ar::ArWriter::new(hashing, self.date.unix()).map_err(output)?;
-        #[cfg(feature = "sign")]
         if let Some(signer) = self.signer {
             debsig::write_signed(
                 &mut ar,
@@ -495,7 +550,15 @@ impl<'a> Deb<'a> {
             files.insert("triggers", Entry::bytes(t.clone().into_bytes()))?;
         }
         let sink = compression.writer(Vec::new()).map_err(output)?;
-        let sink = tarball::write_with(&files, self.date, Layout::DotSlash, &mut NoTap, sink)?;
+        let quiet = Monitor::default();
+        let sink = tarball::write_with(
+            &files,
+            self.date,
+            Layout::DotSlash,
+            &mut NoTap,
+            &quiet,
+            sink,
+        )?;
         sink.finish().map_err(output)
     }
 }

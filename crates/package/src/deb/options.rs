@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use consign_core::Algorithm;
+use consign_core::{Algorithm, Monitor};
 
 use super::{Changelog, DebError, DebVersion, PackageName, Priority, Relation};
 use crate::compress::{Codec, Compression};
@@ -150,6 +150,8 @@ pub struct DebOptions {
     pub copyright: Option<String>,
     /// The license text for the copyright file; `None` to read [`consign_core::PackageMeta::license_file`].
     pub license_text: Option<String>,
+    /// Progress (bytes of file data read) and cancellation.
+    pub monitor: Monitor,
 }
 
 impl Default for DebOptions {
@@ -171,11 +173,19 @@ impl Default for DebOptions {
             changelog: Changelog::Generated,
             copyright: None,
             license_text: None,
+            monitor: Monitor::default(),
         }
     }
 }
 
 impl DebOptions {
+    /// Reports progress to, and stops when interrupted through, `monitor`.
+    #[must_use]
+    pub fn monitor(mut self, monitor: Monitor) -> Self {
+        self.monitor = monitor;
+        self
+    }
+
     /// Sets the compression.
     #[must_use]
     pub fn compression(mut self, compression: Compression) -> Self {

@@ -206,6 +206,35 @@ impl<'a> Plan<'a> {
         })
     }
 
+    /// What the package says about itself, for [`crate::rpm::RpmReport`]: name, epoch,
+    /// version, release, arch and every relation except the `rpmlib(...)` features.
+    pub(crate) fn report(&self, written: Written) -> crate::rpm::RpmReport {
+        let mut relations: Vec<crate::rpm::RpmRelation> = self
+            .relations
+            .iter()
+            .filter(|(_, rel)| !rel.name.starts_with("rpmlib("))
+            .map(|(kind, rel)| crate::rpm::RpmRelation {
+                kind,
+                name: rel.name.clone(),
+                flags: rel.flags,
+                version: rel.version.clone(),
+            })
+            .collect();
+        relations.sort_by(|a, b| {
+            (a.kind, &a.name, &a.version, a.flags).cmp(&(b.kind, &b.name, &b.version, b.flags))
+        });
+        relations.dedup();
+        crate::rpm::RpmReport {
+            written,
+            name: self.id.name.clone(),
+            epoch: self.id.epoch,
+            version: self.id.version.clone(),
+            release: self.id.release.clone(),
+            arch: self.id.arch.name,
+            relations,
+        }
+    }
+
     /// The encoded main header.
     pub(crate) fn main_header(
         self,
@@ -605,7 +634,10 @@ mod tests {
         let p: Platform = "x86_64-unknown-linux-gnu".parse().unwrap();
         let options = RpmOptions::default();
         let plan = Plan::new(&tree, &meta, &spec, &p, SourceDate::from_unix(30), &options).unwrap();
-        let (_, digests) = plan.files.write_payload(Vec::new(), plan.date).unwrap();
+        let (_, digests) = plan
+            .files
+            .write_payload(Vec::new(), plan.date, &consign_core::Monitor::default())
+            .unwrap();
         let w = consign_core::hash_reader(&b""[..], &[Algorithm::Sha256]).unwrap();
         plan.main_header(digests, &w, &w).unwrap()
     }

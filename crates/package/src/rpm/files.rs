@@ -10,7 +10,9 @@
 use std::collections::BTreeMap;
 use std::io::{self, Read, Write};
 
-use consign_core::{Algorithm, Entry, EntryKind, FileTree, Hasher, Owner, RelPath, SourceDate};
+use consign_core::{
+    Algorithm, Entry, EntryKind, FileTree, Hasher, Monitor, Owner, RelPath, SourceDate,
+};
 
 use super::cpio::{CpioWriter, Stat};
 use super::header::{Header, Value};
@@ -146,6 +148,7 @@ impl<'t> FileList<'t> {
         &self,
         out: W,
         date: u32,
+        monitor: &Monitor,
     ) -> Result<(W, Vec<String>), RpmError> {
         let output = |source| RpmError::Spool { source };
         let mut cpio = CpioWriter::new(out);
@@ -178,7 +181,7 @@ impl<'t> FileList<'t> {
                 }
                 match &r.kind {
                     Kind::File if carries_data => {
-                        let digest = copy_hashed(r, &mut cpio, &mut buf)?;
+                        let digest = copy_hashed(r, &mut cpio, &mut buf, monitor)?;
                         for &m in set {
                             digests[m] = digest.clone();
                         }
@@ -282,12 +285,14 @@ impl<'t> FileList<'t> {
 }
 
 /// Streams a file's data into the payload, hashing it; returns its SHA-256 hex.
-fn copy_hashed(r: &Record<'_>, out: &mut impl Write, buf: &mut [u8]) -> Result<String, RpmError> {
-    let entry_err = |source| RpmError::Entry {
-        path: r.rel.clone(),
-        source,
-    };
-    let mut reader = r.source.open().map_err(entry_err)?;
+fn copy_hashed(
+    r: &Record<'_>,
+    out: &mut impl Write,
+    buf: &mut [u8],
+    monitor: &Monitor,
+) -> Result<String, RpmError> {
+    let entry_err = |source| RpmError::entry(r.rel, source);
+    let mut reader = monitor.reader(r.source.open().map_err(entry_err)?);
     let mut hasher = Hasher::new(Algorithm::Sha256);
     loop {
         let n = match reader.read(buf) {
@@ -491,7 +496,9 @@ mod tests {
     fn payload_keeps_hard_link_sets_together_and_hashes_files() {
         let t = tree();
         let list = FileList::new(&t, &BTreeMap::new()).unwrap();
-        let (payload, digests) = list.write_payload(Vec::new(), 1_700_000_000).unwrap();
+        let (payload, digests) = list
+            .write_payload(Vec::new(), 1_700_000_000, &Monitor::default())
+            .unwrap();
         let text = String::from_utf8_lossy(&payload);
         let order: Vec<usize> = [
             "./etc/app.conf",

@@ -51,6 +51,7 @@
 //! ```
 
 mod assemble;
+#[cfg(feature = "cargo")]
 pub mod cargo;
 mod check;
 mod cpio;
@@ -61,16 +62,16 @@ mod spec;
 mod tags;
 
 use std::io::{self, Write};
-use std::path::Path;
 
 use consign_core::{
-    Algorithm, AtomicFile, FileTree, HashingWriter, IoError, MetaError, PackageMeta, Platform,
-    PlatformError, RelPath, SourceDate, TreeError, Written,
+    Algorithm, ArtifactKind, ArtifactWriter, FileTree, HashingWriter, IoError, MetaError, Monitor,
+    PackageMeta, Platform, PlatformError, RelPath, SourceDate, TreeError, WriteReport, Written,
 };
 
 use crate::compress::{Codec, Compression};
 use crate::spool::SpoolWriter;
 
+#[cfg(feature = "cargo")]
 pub use cargo::{CargoRpm, CargoTarget};
 pub use spec::{ChangelogEntry, FileAttrs, RelationKind, RpmSpec, Scriptlet, ScriptletKind};
 
@@ -96,6 +97,8 @@ pub struct RpmOptions {
     /// Zero bytes reserved in the signature header so that a signature can later be added
     /// in place (`rpmsign`); 4128 by default, as rpmbuild reserves; at most 1 MiB.
     pub reserved_space: u32,
+    /// Progress (bytes of file data read) and cancellation.
+    pub monitor: Monitor,
 }
 
 impl Default for RpmOptions {
@@ -105,11 +108,19 @@ impl Default for RpmOptions {
             algorithms: vec![Algorithm::Sha256],
             build_host: "localhost".into(),
             reserved_space: 4128,
+            monitor: Monitor::default(),
         }
     }
 }
 
 impl RpmOptions {
+    /// Reports progress to, and stops when interrupted through, `monitor`.
+    #[must_use]
+    pub fn monitor(mut self, monitor: Monitor) -> Self {
+        self.monitor = monitor;
+        self
+    }
+
     /// Sets the payload compression.
     #[must_use]
     pub fn compression(mut self, compression: Compression) -> Self {
@@ -147,8 +158,8 @@ impl RpmOptions {
 /// before the first byte is written.
 ///
 /// ```
-/// use consign_core::{Entry, FileTree, PackageMeta, SourceDate};
-/// use consign_package::rpm::{Rpm, RpmError, RpmSpec};
+/// use consign_core::{ArtifactWriter, Entry, FileTree, PackageMeta, SourceDate};
+/// use consign_package::rpm::{RelationKind, Rpm, RpmError, RpmSpec};
 ///
 /// let mut tree = FileTree::new();
 /// tree.insert("usr/share/hello/greeting", Entry::bytes(b"hello\n".to_vec()))?;
@@ -160,9 +171,12 @@ impl RpmOptions {
 ///     .spec(RpmSpec::default().release("3").epoch(1));
 /// let dir = tempfile::tempdir()?;
 /// let path = dir.path().join(rpm.file_name()?);
-/// let written = rpm.write_to_path(&path)?;
+/// let report = rpm.write_to_path(&path)?;
 /// assert!(path.ends_with("hello-data-2.1-3.aarch64.rpm"));
-/// assert_eq!(written.size, std::fs::metadata(&path)?.len());
+/// assert_eq!(report.written.size, std::fs::metadata(&path)?.len());
+/// // What repository metadata (`primary.xml`) needs besides the file's digests.
+/// assert_eq!((report.epoch, report.release.as_str(), report.arch), (Some(1), "3", "aarch64"));
+/// assert!(report.provides().any(|p| p.name == "hello-data" && p.version == "1:2.1-3"));
 ///
 /// // Refused input names the value, and leaves nothing at the path.
 /// let bad = rpm.clone().spec(RpmSpec::default().release("3-1"));
@@ -179,7 +193,6 @@ pub struct Rpm<'a> {
     date: SourceDate,
     spec: RpmSpec,
     options: RpmOptions,
-    #[cfg(feature = "sign")]
     signer: Option<crate::signing::PackageSigner<'a>>,
 }
 
@@ -198,12 +211,11 @@ impl<'a> Rpm<'a> {
             date,
             spec: RpmSpec::default(),
             options: RpmOptions::default(),
-            #[cfg(feature = "sign")]
             signer: None,
         }
     }
 
-    /// Signs the package with `signer` (feature `sign`): an OpenPGP signature of the main
+    /// Signs the package with `signer`: an OpenPGP signature of the main
     /// header goes into the signature header (`RPMSIGTAG_RSA` for RSA keys, `RPMSIGTAG_DSA`
     /// for EdDSA and ECDSA keys), as `rpmsign --addsign` puts it. The header holds the
     /// payload's digests, so the signature covers the whole package while the payload is
@@ -235,32 +247,25 @@ impl<'a> Rpm<'a> {
     /// ```
     ///
     /// [`OpenPgpSigner`]: consign_sign::openpgp::OpenPgpSigner
-    #[cfg(feature = "sign")]
     #[must_use]
-    pub fn signer(mut self, signer: &'a dyn consign_sign::Signer) -> Rpm<'a> {
+    pub fn signer(mut self, signer: &'a dyn consign_core::Signer) -> Rpm<'a> {
         self.signer = Some(crate::signing::PackageSigner(signer));
         self
     }
 
     /// The header signature and its signature-header tag, when the package is signed.
-    #[cfg(feature = "sign")]
     fn header_signature(&self, main: &[u8]) -> Result<Option<(u32, Vec<u8>)>, RpmError> {
         let Some(signer) = self.signer else {
             return Ok(None);
         };
         let tag = match signer.algorithm() {
-            consign_sign::KeyAlgorithm::Rsa { .. } => tags::SIG_RSA,
+            consign_core::KeyAlgorithm::Rsa { .. } => tags::SIG_RSA,
             _ => tags::SIG_DSA,
         };
         let signature = signer
             .binary(&mut &main[..])
             .map_err(|source| RpmError::Sign { source })?;
         Ok(Some((tag, signature)))
-    }
-
-    #[cfg(not(feature = "sign"))]
-    fn header_signature(&self, _main: &[u8]) -> Result<Option<(u32, Vec<u8>)>, RpmError> {
-        Ok(None)
     }
 
     /// Sets the rpm-specific metadata.
@@ -276,9 +281,92 @@ impl<'a> Rpm<'a> {
         self.options = options;
         self
     }
+}
+
+/// One relation of an rpm (`Provides`, `Requires`, …) as its header stores it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RpmRelation {
+    /// Which list it is in.
+    pub kind: RelationKind,
+    /// The name (`libc.so.6()(64bit)`, `/bin/sh`, `config(hello)`).
+    pub name: String,
+    /// rpm's sense flags (`RPMSENSE_*`): the comparison and, for requires, when it applies.
+    pub flags: u32,
+    /// The `[epoch:]version[-release]` compared against; empty when any version does.
+    pub version: String,
+}
+
+impl RpmRelation {
+    /// The comparison as repository metadata writes it (`EQ`, `LT`, `LE`, `GT`, `GE`), or
+    /// `None` when any version does.
+    pub fn comparison(&self) -> Option<&'static str> {
+        let (less, greater, equal) = (
+            self.flags & tags::SENSE_LESS != 0,
+            self.flags & tags::SENSE_GREATER != 0,
+            self.flags & tags::SENSE_EQUAL != 0,
+        );
+        match (less, greater, equal) {
+            (true, false, false) => Some("LT"),
+            (true, false, true) => Some("LE"),
+            (false, true, false) => Some("GT"),
+            (false, true, true) => Some("GE"),
+            (false, false, true) => Some("EQ"),
+            _ => None,
+        }
+    }
+}
+
+/// What writing an [`Rpm`] reports: the size and digests of the package and what repository
+/// metadata (`primary.xml`) repeats about it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RpmReport {
+    /// The size and digests of the `.rpm`.
+    pub written: Written,
+    /// The package name.
+    pub name: String,
+    /// The epoch, when the package has one.
+    pub epoch: Option<u32>,
+    /// The version.
+    pub version: String,
+    /// The release.
+    pub release: String,
+    /// The RPM architecture (`x86_64`, `aarch64`, `noarch`).
+    pub arch: &'static str,
+    /// Every relation, sorted, without the `rpmlib(...)` features.
+    pub relations: Vec<RpmRelation>,
+}
+
+impl RpmReport {
+    /// The relations of one kind.
+    pub fn of_kind(&self, kind: RelationKind) -> impl Iterator<Item = &RpmRelation> {
+        self.relations.iter().filter(move |r| r.kind == kind)
+    }
+
+    /// What the package provides.
+    pub fn provides(&self) -> impl Iterator<Item = &RpmRelation> {
+        self.of_kind(RelationKind::Provides)
+    }
+
+    /// What the package requires.
+    pub fn requires(&self) -> impl Iterator<Item = &RpmRelation> {
+        self.of_kind(RelationKind::Requires)
+    }
+}
+
+impl WriteReport for RpmReport {
+    fn written(&self) -> &Written {
+        &self.written
+    }
+}
+
+impl ArtifactWriter for Rpm<'_> {
+    type Report = RpmReport;
+    type Error = RpmError;
 
     /// The conventional file name, `name-version-release.arch.rpm` (what rpmlint expects).
-    pub fn file_name(&self) -> Result<String, RpmError> {
+    fn file_name(&self) -> Result<String, RpmError> {
         let p = assemble::identity(self.meta, &self.spec, &self.platform)?;
         Ok(format!(
             "{}-{}-{}.{}.rpm",
@@ -286,11 +374,19 @@ impl<'a> Rpm<'a> {
         ))
     }
 
-    /// Writes the package to `out`, returning the size and digests of the bytes written.
+    fn kind(&self) -> ArtifactKind {
+        ArtifactKind::Rpm
+    }
+
+    fn platform(&self) -> Option<Platform> {
+        Some(self.platform)
+    }
+
+    /// Writes the package to `out` and reports it.
     ///
     /// The payload is compressed into a temporary file first (its digests go into the
     /// header, which precedes it); nothing is written to `out` when the input is refused.
-    pub fn write_to(&self, out: impl Write) -> Result<Written, RpmError> {
+    fn write_to<W: Write>(&self, out: W) -> Result<RpmReport, RpmError> {
         let plan = assemble::Plan::new(
             self.tree,
             self.meta,
@@ -305,11 +401,24 @@ impl<'a> Rpm<'a> {
             &[Algorithm::Sha256],
         )
         .map_err(|source| RpmError::Spool { source })?;
-        let (spool, file_digests) = plan.files.write_payload(spool, plan.date)?;
+        let monitor = &self.options.monitor;
+        monitor.check()?;
+        monitor.begin(
+            &self.file_name().unwrap_or_else(|_| "rpm".to_owned()),
+            Some(self.tree.total_size()),
+        );
+        let payload = plan.files.write_payload(spool, plan.date, monitor);
+        monitor.end();
+        let (spool, file_digests) = payload?;
         let spool = spool
             .finish()
             .map_err(|source| RpmError::Spool { source })?;
         let lead = plan.lead();
+        // The header consumes the plan: take its description now, the digests at the end.
+        let report = plan.report(Written {
+            size: 0,
+            digests: Default::default(),
+        });
         let main = plan.main_header(file_digests, &spool.raw, &spool.packed)?;
         let signature = assemble::signature_header(
             &main,
@@ -327,16 +436,7 @@ impl<'a> Rpm<'a> {
         spool.copy_to(&mut out).map_err(output)?;
         let (mut out, written) = out.finish();
         out.flush().map_err(output)?;
-        Ok(written)
-    }
-
-    /// Writes the package to `path` atomically: the file appears only when complete, and
-    /// nothing is left there when writing fails.
-    pub fn write_to_path(&self, path: impl AsRef<Path>) -> Result<Written, RpmError> {
-        let mut file = AtomicFile::create(path.as_ref())?;
-        let written = self.write_to(&mut file)?;
-        file.commit()?;
-        Ok(written)
+        Ok(RpmReport { written, ..report })
     }
 }
 
@@ -463,12 +563,29 @@ pub enum RpmError {
     /// See [`IoError`].
     #[error(transparent)]
     Io(#[from] IoError),
+    /// The monitor's interrupt flag was set; nothing was committed.
+    #[error(transparent)]
+    Interrupted(#[from] consign_core::Interrupted),
     /// The signer failed.
-    #[cfg(feature = "sign")]
     #[error("cannot sign the package: {source}")]
     Sign {
         /// What the signer reported.
         #[source]
-        source: consign_sign::Error,
+        source: consign_core::SignError,
     },
+}
+
+impl RpmError {
+    /// The error for a failed read of `path`'s data: [`RpmError::Interrupted`] when the
+    /// monitor stopped the read, [`RpmError::Entry`] otherwise.
+    pub(crate) fn entry(path: &RelPath, source: io::Error) -> RpmError {
+        if consign_core::Interrupted::is_cause_of(&source) {
+            RpmError::Interrupted(consign_core::Interrupted)
+        } else {
+            RpmError::Entry {
+                path: path.clone(),
+                source,
+            }
+        }
+    }
 }

@@ -34,10 +34,8 @@ pub(crate) const HEADER_I18NTABLE: u32 = 100;
 
 // Signature header.
 /// OpenPGP signature of the main header, DSA or EdDSA/ECDSA key (`RPMSIGTAG_DSA`).
-#[cfg(feature = "sign")]
 pub(crate) const SIG_DSA: u32 = 267;
 /// OpenPGP signature of the main header, RSA key (`RPMSIGTAG_RSA`).
-#[cfg(feature = "sign")]
 pub(crate) const SIG_RSA: u32 = 268;
 pub(crate) const SIG_LONGSIZE: u32 = 270;
 pub(crate) const SIG_LONGARCHIVESIZE: u32 = 271;

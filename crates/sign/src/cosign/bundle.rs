@@ -455,17 +455,17 @@ impl TryFrom<JsonTlogEntry> for TlogEntry {
                 format_args!("tlog entry logIndex: {err}"),
             )
         })?;
-        Ok(TlogEntry {
+        let entry = TlogEntry::new(
             log_index,
-            log_id: e.log_id.key_id,
-            kind: e.kind_version.kind,
-            kind_version: e.kind_version.version,
-            integrated_time: number("integratedTime", &e.integrated_time)?,
-            signed_entry_timestamp: e
-                .inclusion_promise
-                .map(|p| p.signed_entry_timestamp)
-                .unwrap_or_default(),
-            canonicalized_body: e.canonicalized_body,
+            e.log_id.key_id,
+            e.kind_version.kind,
+            e.kind_version.version,
+            number("integratedTime", &e.integrated_time)?,
+            e.canonicalized_body,
+        );
+        Ok(match e.inclusion_promise {
+            Some(p) => entry.with_signed_entry_timestamp(p.signed_entry_timestamp),
+            None => entry,
         })
     }
 }
@@ -477,15 +477,15 @@ mod tests {
     #[test]
     fn keyless_material_and_tlog_entries_round_trip() {
         let digest = Digest::of(Algorithm::Sha256, b"x");
-        let entry = TlogEntry {
-            log_index: 25_579,
-            log_id: "wNI9atQGlz+VWfO6LRygH4QUfY/8W4RFwiT5i5WRgB0=".to_owned(),
-            kind: "hashedrekord".to_owned(),
-            kind_version: "0.0.1".to_owned(),
-            integrated_time: 1_700_000_000,
-            signed_entry_timestamp: "MEUCIQ==".to_owned(),
-            canonicalized_body: "eyJhIjoxfQ==".to_owned(),
-        };
+        let entry = TlogEntry::new(
+            25_579,
+            "wNI9atQGlz+VWfO6LRygH4QUfY/8W4RFwiT5i5WRgB0=",
+            "hashedrekord",
+            "0.0.1",
+            1_700_000_000,
+            "eyJhIjoxfQ==",
+        )
+        .with_signed_entry_timestamp("MEUCIQ==");
         let sig = Signature::new(
             SignatureFormat::CosignBlob,
             b"MAYCAQECAQE=".to_vec(),

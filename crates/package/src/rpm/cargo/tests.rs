@@ -1,6 +1,6 @@
 use std::fs;
 
-use consign_core::EntryKind;
+use consign_core::{ArtifactWriter, EntryKind};
 
 use super::*;
 

@@ -1,4 +1,10 @@
-//! The signing seam: [`Signer`], [`Verifier`] and the [`Signature`] they exchange.
+//! The signing seam: [`Signer`], [`Verifier`], the [`Signature`] they exchange and the
+//! [`SignError`] they report.
+//!
+//! The seam lives in consign-core so that producers (package writers embedding signatures) and
+//! consumers (release jobs, attachment writers) meet without compiling any cryptography:
+//! consign-sign implements it with OpenPGP and cosign keys, and a KMS or HSM backend can
+//! implement it too.
 //!
 //! Both traits are object-safe and take the signed data as a stream (`&mut dyn Read`), so a
 //! multi-GiB file is signed with memory flat in its size: a backend hashes what it reads and
@@ -9,12 +15,14 @@
 use std::fmt;
 use std::io::Read;
 
-use crate::Error;
+mod error;
+
+pub use error::SignError;
 
 /// The encodings a signature can take.
 ///
 /// ```
-/// use consign_sign::SignatureFormat;
+/// use consign_core::sign::SignatureFormat;
 /// assert_eq!(SignatureFormat::OpenPgpArmored.to_string(), "OpenPGP armored detached");
 /// assert_eq!(SignatureFormat::OpenPgpArmored.file_extension(), "asc");
 /// ```
@@ -88,7 +96,7 @@ impl fmt::Display for KeyAlgorithm {
 /// (the Sigstore `keyid` hint), as lowercase hex.
 ///
 /// ```
-/// use consign_sign::KeyId;
+/// use consign_core::sign::KeyId;
 /// let id = KeyId::new("0123ABCD");
 /// assert_eq!(id.as_str(), "0123abcd");
 /// ```
@@ -166,9 +174,43 @@ pub struct TlogEntry {
     pub canonicalized_body: String,
 }
 
+impl TlogEntry {
+    /// An entry at `log_index` of the log `log_id` (base64 key id), of `kind` at
+    /// `kind_version`, integrated at `integrated_time` (Unix seconds), with its canonicalized
+    /// body (base64). The signed entry timestamp is empty until
+    /// [`TlogEntry::with_signed_entry_timestamp`] sets it.
+    pub fn new(
+        log_index: u64,
+        log_id: impl Into<String>,
+        kind: impl Into<String>,
+        kind_version: impl Into<String>,
+        integrated_time: i64,
+        canonicalized_body: impl Into<String>,
+    ) -> TlogEntry {
+        TlogEntry {
+            log_index,
+            log_id: log_id.into(),
+            kind: kind.into(),
+            kind_version: kind_version.into(),
+            integrated_time,
+            signed_entry_timestamp: String::new(),
+            canonicalized_body: canonicalized_body.into(),
+        }
+    }
+
+    /// Sets the signed entry timestamp of the inclusion promise (base64).
+    #[must_use]
+    pub fn with_signed_entry_timestamp(mut self, set: impl Into<String>) -> TlogEntry {
+        self.signed_entry_timestamp = set.into();
+        self
+    }
+}
+
 /// What a verifier needs besides the signature to trust the signing key.
+///
+/// Exhaustive on purpose: a backend that meets a new kind of material must decide how to
+/// check it, and the compiler points at every place that has to.
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum VerificationMaterial {
     /// The verifier already holds the public key; `hint` names it (a [`KeyId`]).
     PublicKey {
@@ -182,7 +224,7 @@ pub enum VerificationMaterial {
 /// A signature and what travels with it.
 ///
 /// ```
-/// use consign_sign::{KeyId, Signature, SignatureFormat, VerificationMaterial};
+/// use consign_core::sign::{KeyId, Signature, SignatureFormat, VerificationMaterial};
 /// let sig = Signature::new(
 ///     SignatureFormat::CosignBlob,
 ///     b"MEUCIQ...".to_vec(),
@@ -274,7 +316,7 @@ pub trait Signer: Send + Sync {
     ///
     /// For [`SignatureFormat::OpenPgpCleartext`] the returned bytes are the whole signed
     /// document.
-    fn sign(&self, data: &mut dyn Read, format: SignatureFormat) -> Result<Signature, Error>;
+    fn sign(&self, data: &mut dyn Read, format: SignatureFormat) -> Result<Signature, SignError>;
 }
 
 /// Something that checks signatures against keys it trusts.
@@ -284,5 +326,5 @@ pub trait Verifier: Send + Sync {
     ///
     /// For [`SignatureFormat::OpenPgpCleartext`], `data` is ignored (read to its end) and the
     /// document inside the signature is what is checked.
-    fn verify(&self, data: &mut dyn Read, signature: &Signature) -> Result<Verified, Error>;
+    fn verify(&self, data: &mut dyn Read, signature: &Signature) -> Result<Verified, SignError>;
 }

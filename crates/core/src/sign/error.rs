@@ -1,6 +1,6 @@
-//! The one error type of consign-sign.
+//! The one error type of the signing seam: what every backend reports.
 
-use crate::signer::{KeyId, SignatureFormat};
+use super::{KeyId, SignatureFormat};
 
 /// What went wrong while reading keys, signing or verifying.
 ///
@@ -8,7 +8,7 @@ use crate::signer::{KeyId, SignatureFormat};
 /// data as unsigned.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
-pub enum Error {
+pub enum SignError {
     /// The passphrase does not decrypt the secret key.
     #[error("wrong passphrase for the {what} secret key")]
     WrongPassphrase {
@@ -145,10 +145,10 @@ pub enum Error {
     },
 }
 
-impl Error {
+impl SignError {
     /// An I/O failure while `op`-ing `what`.
-    pub fn io(op: &'static str, what: impl Into<String>, source: std::io::Error) -> Error {
-        Error::Io {
+    pub fn io(op: &'static str, what: impl Into<String>, source: std::io::Error) -> SignError {
+        SignError::Io {
             op,
             what: what.into(),
             source,
@@ -156,8 +156,8 @@ impl Error {
     }
 
     /// A parse failure of `what`.
-    pub fn malformed(what: impl Into<String>, reason: impl std::fmt::Display) -> Error {
-        Error::Malformed {
+    pub fn malformed(what: impl Into<String>, reason: impl std::fmt::Display) -> SignError {
+        SignError::Malformed {
             what: what.into(),
             reason: reason.to_string(),
         }
