@@ -44,6 +44,15 @@ impl Registry {
     }
 
     pub fn start_with(auth: RegistryAuth) -> Registry {
+        Registry::start_configured(auth, None)
+    }
+
+    /// A registry serving HTTPS with the certificate chain `cert` and key `key` (PEM files).
+    pub fn start_tls(cert: &Path, key: &Path) -> Registry {
+        Registry::start_configured(RegistryAuth::None, Some((cert, key)))
+    }
+
+    fn start_configured(auth: RegistryAuth, tls: Option<(&Path, &Path)>) -> Registry {
         require_tool("docker-registry", "docker-registry");
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
@@ -75,6 +84,14 @@ impl Registry {
                 cert.display()
             ),
         };
+        let tls_yaml = match tls {
+            None => String::new(),
+            Some((cert, key)) => format!(
+                "  tls:\n    certificate: {}\n    key: {}\n",
+                cert.display(),
+                key.display()
+            ),
+        };
         let config = dir.path().join("config.yml");
         let storage = dir.path().join("storage");
         std::fs::write(
@@ -82,7 +99,7 @@ impl Registry {
             format!(
                 "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\n\
                  storage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\n\
-                 http:\n  addr: {addr}\n{auth_yaml}",
+                 http:\n  addr: {addr}\n{tls_yaml}{auth_yaml}",
                 storage.display()
             ),
         )
@@ -107,7 +124,11 @@ impl Registry {
                 let _ = s.write_all(b"GET /v2/ HTTP/1.0\r\n\r\n");
                 let mut answer = String::new();
                 let _ = s.read_to_string(&mut answer);
-                if answer.starts_with("HTTP/1.0 200") || answer.starts_with("HTTP/1.0 401") {
+                // An HTTPS registry answers a plain request with 400.
+                if ["HTTP/1.0 200", "HTTP/1.0 401", "HTTP/1.0 400"]
+                    .iter()
+                    .any(|status| answer.starts_with(status))
+                {
                     return;
                 }
             }

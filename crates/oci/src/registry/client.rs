@@ -7,6 +7,9 @@ use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::header::{AUTHORIZATION, HeaderMap, RETRY_AFTER, WWW_AUTHENTICATE};
 use reqwest::{RequestBuilder, Response, StatusCode, Url};
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
 use serde::Deserialize;
 
 use super::auth::{AuthState, Challenge, TokenAnswer, basic_header, parse_challenge};
@@ -28,6 +31,22 @@ use crate::{Reference, Repository, registry_is_loopback};
 ///     .retry(RetryPolicy::default().deadline(Duration::from_secs(30)));
 /// assert_eq!(options.chunk_size_bytes(), 8 << 20);
 /// ```
+///
+/// HTTPS trusts the system's certificate store plus any roots added here, with the crypto
+/// provider given (rustls' ring provider by default). Nothing is installed process-wide: two
+/// clients in one program can use different providers and roots.
+///
+/// ```
+/// use consign_oci::registry::ClientOptions;
+///
+/// # fn pem() -> Vec<u8> { Vec::new() }
+/// let ca_pem: Vec<u8> = pem(); // e.g. std::fs::read("private-ca.pem")?
+/// let options = ClientOptions::default()
+///     .root_certificates_pem(&ca_pem)?
+///     .tls_provider(std::sync::Arc::new(rustls::crypto::ring::default_provider()));
+/// # let _ = options;
+/// # Ok::<(), consign_oci::registry::RegistryError>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct ClientOptions {
     pub(crate) plain_http: bool,
@@ -39,6 +58,9 @@ pub struct ClientOptions {
     pub(crate) credentials: Option<Credentials>,
     pub(crate) read_timeout: Duration,
     pub(crate) page_size: u32,
+    pub(crate) tls_provider: Option<Arc<CryptoProvider>>,
+    pub(crate) extra_roots: Vec<CertificateDer<'static>>,
+    pub(crate) http_client: Option<reqwest::Client>,
 }
 
 impl Default for ClientOptions {
@@ -56,6 +78,9 @@ impl Default for ClientOptions {
             credentials: None,
             read_timeout: Duration::from_secs(60),
             page_size: 1000,
+            tls_provider: None,
+            extra_roots: Vec::new(),
+            http_client: None,
         }
     }
 }
@@ -124,6 +149,49 @@ impl ClientOptions {
     #[must_use]
     pub fn page_size(mut self, entries: u32) -> ClientOptions {
         self.page_size = entries.max(1);
+        self
+    }
+
+    /// The rustls crypto provider for HTTPS (default: ring). It is used by this client only;
+    /// the process-wide default provider is neither read nor installed.
+    #[must_use]
+    pub fn tls_provider(mut self, provider: Arc<CryptoProvider>) -> ClientOptions {
+        self.tls_provider = Some(provider);
+        self
+    }
+
+    /// Trusts `certificate` (DER) as a root for HTTPS, besides the system's store: a private
+    /// registry's CA.
+    #[must_use]
+    pub fn root_certificate(mut self, certificate: CertificateDer<'static>) -> ClientOptions {
+        self.extra_roots.push(certificate);
+        self
+    }
+
+    /// Trusts every `CERTIFICATE` block of a PEM bundle as a root, besides the system's store.
+    /// A bundle with no certificate, or one that does not parse, is an error.
+    pub fn root_certificates_pem(mut self, pem: &[u8]) -> Result<ClientOptions, RegistryError> {
+        let before = self.extra_roots.len();
+        for cert in CertificateDer::pem_slice_iter(pem) {
+            let cert = cert.map_err(|e| RegistryError::Tls {
+                detail: format!("cannot read a root certificate from the PEM bundle: {e}"),
+            })?;
+            self.extra_roots.push(cert);
+        }
+        if self.extra_roots.len() == before {
+            return Err(RegistryError::Tls {
+                detail: "the PEM bundle holds no CERTIFICATE block".to_owned(),
+            });
+        }
+        Ok(self)
+    }
+
+    /// Sends every request through `client`, configured by the caller (proxies, TLS, client
+    /// certificates). The TLS settings of these options (provider, roots) are then unused, and
+    /// so are the user agent and timeouts, which belong to `client`.
+    #[must_use]
+    pub fn http_client(mut self, client: reqwest::Client) -> ClientOptions {
+        self.http_client = Some(client);
         self
     }
 
@@ -202,6 +270,33 @@ pub(crate) struct Inner {
     pub(crate) credentials: Credentials,
     pub(crate) auth: Mutex<AuthState>,
     pub(crate) counters: Counters,
+}
+
+/// The rustls configuration of a client: the options' provider (ring by default), the
+/// system's roots plus the options' extra roots, HTTP/2 and HTTP/1.1 offered by ALPN.
+fn tls_config(options: &ClientOptions) -> Result<rustls::ClientConfig, RegistryError> {
+    let provider = options
+        .tls_provider
+        .clone()
+        .unwrap_or_else(|| Arc::new(rustls::crypto::ring::default_provider()));
+    let tls = |detail: String| RegistryError::Tls { detail };
+    let verifier = if options.extra_roots.is_empty() {
+        rustls_platform_verifier::Verifier::new(provider.clone())
+    } else {
+        rustls_platform_verifier::Verifier::new_with_extra_roots(
+            options.extra_roots.iter().cloned(),
+            provider.clone(),
+        )
+    }
+    .map_err(|e| tls(format!("cannot load the trusted roots: {e}")))?;
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| tls(format!("the crypto provider cannot do TLS 1.2 or 1.3: {e}")))?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(config)
 }
 
 /// The repositories and actions a request needs a token for.
@@ -302,21 +397,24 @@ impl Client {
                 registry: registry.to_owned(),
             });
         }
-        // reqwest is built without a default crypto provider: use ring unless the program
-        // installed another one (an error here means one is installed already).
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let mut builder = reqwest::Client::builder()
-            .user_agent(options.user_agent.clone())
-            .read_timeout(options.read_timeout)
-            .connect_timeout(Duration::from_secs(30));
-        if loopback {
-            builder = builder.no_proxy();
-        }
         let what = format!("client for {registry}");
-        let http = builder.build().map_err(|source| RegistryError::Transport {
-            what: what.clone(),
-            source,
-        })?;
+        let http = match &options.http_client {
+            Some(http) => http.clone(),
+            None => {
+                let mut builder = reqwest::Client::builder()
+                    .user_agent(options.user_agent.clone())
+                    .read_timeout(options.read_timeout)
+                    .connect_timeout(Duration::from_secs(30))
+                    .tls_backend_preconfigured(tls_config(&options)?);
+                if loopback {
+                    builder = builder.no_proxy();
+                }
+                builder.build().map_err(|source| RegistryError::Transport {
+                    what: what.clone(),
+                    source,
+                })?
+            }
+        };
         let scheme = if options.plain_http { "http" } else { "https" };
         let api_host = if registry == crate::DOCKER_HUB {
             "registry-1.docker.io"

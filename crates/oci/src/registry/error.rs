@@ -115,6 +115,13 @@ pub enum RegistryError {
         /// Its error output or the reason it could not run.
         detail: String,
     },
+    /// The TLS configuration cannot be built: an unreadable root certificate, or a crypto
+    /// provider that offers no usable protocol version.
+    #[error("TLS setup for registry clients failed: {detail}")]
+    Tls {
+        /// What was wrong.
+        detail: String,
+    },
     /// A local file could not be read or written.
     #[error("cannot {op} {}: {source}", path.display())]
     Io {

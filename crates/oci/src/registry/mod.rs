@@ -19,8 +19,10 @@
 //! download.
 //!
 //! Plain HTTP is only for loopback registries ([`ClientOptions::plain_http`]). HTTPS uses
-//! rustls with the ring provider, which the first [`Client`] installs as the process default
-//! unless the program installed another provider before.
+//! rustls with the crypto provider the options name (ring by default), trusting the system's
+//! certificate store plus the options' extra roots ([`ClientOptions::root_certificates_pem`]);
+//! nothing is installed process-wide. A caller with its own configured `reqwest::Client`
+//! hands it in with [`ClientOptions::http_client`].
 //!
 //! Why a thin client on `reqwest` rather than `oci-client`: `oci-client` passes digests as
 //! strings, buffers chunked uploads in memory, has no way to resume an upload from the
@@ -70,3 +72,10 @@ pub use manifest::{FetchedManifest, MAX_MANIFEST_SIZE};
 pub use referrers::referrers_tag;
 pub use retry::RetryPolicy;
 pub use source::BlobSource;
+
+/// The HTTP client crate, for callers that hand in their own client
+/// ([`ClientOptions::http_client`]) built with the same version.
+pub use reqwest;
+/// The TLS crate, for callers that choose the crypto provider ([`ClientOptions::tls_provider`])
+/// or build their own client configuration.
+pub use rustls;
