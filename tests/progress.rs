@@ -5,12 +5,18 @@
 // Test code: an unwrap that fails is a failing test.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+#[path = "registry/support.rs"]
+mod support;
+
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use consign::core::{Algorithm, Interrupted, Jobs, hash_files_monitored};
 use consign::core::{Entry, FileTree, Monitor, PackageMeta, Progress, SourceDate};
-use consign::oci::{Error as OciError, LayerBuilder, LayerOptions, OciLayout};
+use consign::oci::registry::{BlobSource, ClientOptions, RegistryError};
+use consign::oci::{Error as OciError, LayerBuilder, LayerOptions, OciLayout, Repository};
 use consign::package::deb::{Deb, DebError, DebOptions};
 use consign::package::rpm::{Rpm, RpmError, RpmOptions};
 use consign::package::{Archive, ArchiveError, ArchiveFormat, ArchiveOptions, ArtifactWriter};
@@ -198,4 +204,65 @@ fn layer_stops_when_interrupted_and_leaves_no_blob() {
         "{err}"
     );
     assert_eq!(listing(&blobs), before);
+}
+
+#[test]
+fn hash_files_reports_and_stops() {
+    let dir = tempfile::tempdir().unwrap();
+    let paths: Vec<_> = (0..4)
+        .map(|i| {
+            let p = dir.path().join(format!("f{i}"));
+            std::fs::write(&p, vec![i as u8; MIB]).unwrap();
+            p
+        })
+        .collect();
+    let full = Recorder::new(u64::MAX);
+    let results = hash_files_monitored(&paths, &[Algorithm::Sha256], Jobs::All, &full.monitor());
+    assert!(results.iter().all(Result::is_ok));
+    assert_eq!(full.bytes.load(Ordering::Relaxed), 4 * MIB as u64);
+    assert_eq!(
+        *full.tasks.lock().unwrap(),
+        [("hash".to_owned(), Some(4 * MIB as u64))]
+    );
+
+    let stopped = Recorder::new(0);
+    stopped.stop.store(true, Ordering::Relaxed);
+    let results = hash_files_monitored(&paths, &[Algorithm::Sha256], Jobs::All, &stopped.monitor());
+    for r in results {
+        assert!(Interrupted::is_cause_of(&r.unwrap_err().source));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registry_uploads_report_bytes_and_stop_when_interrupted() {
+    let registry = support::Registry::start();
+    let repo = Repository::new("acme/progress").unwrap();
+    let blob = support::noise(3 * MIB, 11);
+
+    // Chunked upload (1 MiB chunks): every byte reported once.
+    let full = Recorder::new(u64::MAX);
+    let options = ClientOptions::default()
+        .chunk_size(1 << 20)
+        .monitor(full.monitor());
+    let client = support::client_for(&registry.host(), options);
+    client
+        .push_blob(&repo, BlobSource::bytes(blob.clone()))
+        .await
+        .unwrap();
+    assert_eq!(full.bytes.load(Ordering::Relaxed), 3 * MIB as u64);
+
+    // Interrupted after the first chunk: a typed error, not a retry loop.
+    let other = support::noise(3 * MIB, 12);
+    let stopping = Recorder::new(MIB as u64);
+    let options = ClientOptions::default()
+        .chunk_size(1 << 20)
+        .monitor(stopping.monitor());
+    let client = support::client_for(&registry.host(), options);
+    let err = client
+        .push_blob(&repo, BlobSource::bytes(other))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, RegistryError::Interrupted(_)), "{err}");
+    assert!(!err.is_transient());
+    assert!(stopping.bytes.load(Ordering::Relaxed) < 3 * MIB as u64);
 }

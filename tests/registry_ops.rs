@@ -203,14 +203,28 @@ async fn two_runners_push_their_platforms_and_the_index_is_assembled_from_the_di
     assert_eq!(local.index.manifests[0].digest, image_b.digest);
 }
 
+/// A cosign signature (base64 text) as a signer returns it.
+fn test_signature() -> consign::core::Signature {
+    consign::core::Signature::new(
+        consign::core::SignatureFormat::CosignBlob,
+        b"MEUCIQDtest".to_vec(),
+        consign::core::VerificationMaterial::PublicKey {
+            hint: consign::core::KeyId::new(""),
+        },
+    )
+}
+
 /// A layout with an amd64 image tagged `1.0` signed in both schemes; returns the image.
 fn signed_image(dir: &Path) -> (OciLayout, Descriptor) {
     let (layout, image) = platform_image(dir, &amd64(), "1.0");
     Attachments::new(Kind::Signatures)
-        .push(Attachment::simple_signing(
-            br#"{"critical":{"type":"cosign container image signature"}}"#.to_vec(),
-            "MEUCIQDtest",
-        ))
+        .push(
+            Attachment::simple_signing(
+                br#"{"critical":{"type":"cosign container image signature"}}"#.to_vec(),
+                &test_signature(),
+            )
+            .unwrap(),
+        )
         .write_to(&layout, &image)
         .unwrap();
     (layout, image)
@@ -247,8 +261,9 @@ async fn check_attachments(registry: &Registry, repo: &str, image: &Descriptor) 
     // Read back both ways, they are the signature that was attached.
     let attached = Attachment::simple_signing(
         br#"{"critical":{"type":"cosign container image signature"}}"#.to_vec(),
-        "MEUCIQDtest",
-    );
+        &test_signature(),
+    )
+    .unwrap();
     for pulled in [
         pull_attachments(&client, &repo, &image.digest, Kind::Signatures).await,
         pull_referrer_attachments(&client, &repo, &image.digest, Kind::Signatures).await,

@@ -9,10 +9,11 @@
 use std::path::Path;
 use std::process::Command;
 
-use consign::core::{Entry, FileTree, PackageMeta, Platform, SourceDate};
+use consign::core::{Entry, FileTree, Monitor, PackageMeta, Platform, SourceDate};
 use consign::oci::tags::platform_tag;
 use consign::oci::{
-    Descriptor, History, Image, ImagePlatform, Index, LayerBuilder, OciLayout, Tag, annotation,
+    Descriptor, History, Image, ImagePlatform, Index, LayerBuilder, LayerOptions, OciLayout, Tag,
+    annotation,
 };
 
 use crate::{Error, workspace_root};
@@ -36,8 +37,10 @@ pub fn write_layout(
     meta: &PackageMeta,
     platform: &Platform,
     date: SourceDate,
+    monitor: &Monitor,
 ) -> Result<ImageRelease, Error> {
     let layout = OciLayout::create(dir)?;
+    let layer_options = LayerOptions::default().monitor(monitor.clone());
     let image_platform = ImagePlatform::from(platform);
     let name = &meta.name;
     let entrypoint = format!("/usr/local/bin/{name}");
@@ -51,13 +54,17 @@ pub fn write_layout(
         )?;
     }
     let mut image = Image::new(&image_platform).append_layer(
-        LayerBuilder::new(&files, date).write_into(&layout)?,
+        LayerBuilder::new(&files, date)
+            .options(layer_options.clone())
+            .write_into(&layout)?,
         History::new(format!("consign release: {name} {}", meta.version)).created(date),
     );
     let libraries = runtime_libraries(program, platform)?;
     if !libraries.is_empty() {
         image = image.append_layer(
-            LayerBuilder::new(&libraries, date).write_into(&layout)?,
+            LayerBuilder::new(&libraries, date)
+                .options(layer_options)
+                .write_into(&layout)?,
             History::new("consign release: shared libraries of the build host").created(date),
         );
     }

@@ -11,24 +11,31 @@
 //! `SHA256SUMS`, `SHA512SUMS` and `release.json`, every file
 //! atomically, every byte a function of the inputs and the source
 //! date. Digests are computed while each archive is written; nothing is read back.
+//!
+//! [`run`] reads as the job's stages, each a method of [`Release`]: build, archives,
+//! packages, SBOMs, images, sign, checksums, manifest. Progress goes to standard error (a bar
+//! on a terminal, a line per task otherwise, nothing with `--quiet`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 mod image;
+mod progress;
 mod publish;
 mod signing;
 
 use consign::core::{
-    Algorithm, Artifact, ArtifactKind, Entry, FileTree, Libc, PackageMeta, Platform,
-    ReleaseManifest, SourceDate, Style, Written, write_atomic,
+    Algorithm, Artifact, ArtifactKind, Entry, FileTree, Libc, Monitor, PackageMeta, Platform,
+    ReleaseManifest, SourceDate, Style, WriteReport, write_atomic,
 };
 use consign::package::ArtifactWriter;
 use consign::package::archive::release_stem;
+use consign::package::compress::{Codec, Compression};
 use consign::package::deb::{Deb, DebOptions, RelationField};
 use consign::package::rpm::{ChangelogEntry, Rpm, RpmOptions, RpmSpec};
 use consign::package::{Archive, ArchiveFormat, ArchiveOptions};
 use consign::sbom::{CargoOptions, CdxVersion, Features, Inventory, Sbom, TargetTriple};
+use consign::sign::attest::Subject;
 
 type Error = Box<dyn std::error::Error>;
 
@@ -47,6 +54,7 @@ usage: cargo run --release --example release [-- OPTIONS]
   --cosign-key FILE   cosign key file (default: $COSIGN_KEY; passphrase in $COSIGN_PASSWORD);
                       without one, a throwaway key is made
   --registry HOST[:PORT]/REPO  also push the image and index there with the release tags
+  --quiet             print nothing but errors (no progress, no summary)
 ";
 
 const ALGORITHMS: [Algorithm; 2] = [Algorithm::Sha256, Algorithm::Sha512];
@@ -67,6 +75,7 @@ struct Args {
     source_date: Option<String>,
     keys: signing::KeySources,
     registry: Option<String>,
+    quiet: bool,
 }
 
 fn parse_args() -> Result<Args, Error> {
@@ -76,6 +85,10 @@ fn parse_args() -> Result<Args, Error> {
         if flag == "--help" || flag == "-h" {
             print!("{USAGE}");
             std::process::exit(0);
+        }
+        if flag == "--quiet" || flag == "-q" {
+            args.quiet = true;
+            continue;
         }
         let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
         match flag.as_str() {
@@ -148,7 +161,8 @@ fn staging_tree(program: &Path, name: &str) -> Result<FileTree, Error> {
 }
 
 /// The Linux packages' contents: the program in `/usr/bin`, its manual page (when the release
-/// is of consign-sums) compressed as `gzip -9n` would, the README in the doc directory.
+/// is of consign-sums) gzipped at the highest level without name or time, the README in the
+/// doc directory.
 fn linux_package_tree(program: &Path, name: &str, man_page: bool) -> Result<FileTree, Error> {
     let mut tree = FileTree::new();
     tree.insert(format!("usr/bin/{name}"), Entry::file(program)?.mode(0o755))?;
@@ -156,13 +170,11 @@ fn linux_package_tree(program: &Path, name: &str, man_page: bool) -> Result<File
         let source = workspace_root().join("docs/man/consign-sums.1");
         let text =
             std::fs::read(&source).map_err(|e| format!("cannot read {}: {e}", source.display()))?;
-        let mut gz = flate2::GzBuilder::new()
-            .mtime(0)
-            .write(Vec::new(), flate2::Compression::best());
-        std::io::Write::write_all(&mut gz, &text)?;
+        // gzip at the highest level, no name and no time stamp (what lintian asks of manuals).
+        let gz = Compression::new(Codec::Gzip).level(9)?.compress(&text)?;
         tree.insert(
             format!("usr/share/man/man1/{name}.1.gz"),
-            Entry::bytes(gz.finish()?).mode(0o644).doc(),
+            Entry::bytes(gz).mode(0o644).doc(),
         )?;
     }
     tree.insert(
@@ -174,266 +186,363 @@ fn linux_package_tree(program: &Path, name: &str, man_page: bool) -> Result<File
     Ok(tree)
 }
 
-/// What the job has released so far, and what it needs to describe each file.
-struct Release<'a> {
-    manifest: ReleaseManifest,
-    out: &'a Path,
-    date: SourceDate,
+/// The release as it is made: what every stage reads (metadata, platform, source date, the
+/// program, the keys) and what the stages have recorded so far. Each stage is one method.
+struct Release {
+    meta: PackageMeta,
     platform: Platform,
+    date: SourceDate,
+    out: PathBuf,
+    program: PathBuf,
+    /// The crates the program is built from (an SBOM's components before the files).
+    crates: Inventory,
+    keys: signing::Keys,
+    /// `<name>-<version>-<target>`: the archives' stem and top-level directory.
+    stem: String,
+    /// Every file written so far.
+    manifest: ReleaseManifest,
+    /// Released files still waiting for their SBOMs, with what each ships.
+    pending_sboms: Vec<(Artifact, Inventory)>,
+    /// The image and index, once written.
+    oci: Option<image::ImageRelease>,
+    registry: Option<String>,
+    monitor: Monitor,
+    quiet: bool,
 }
 
-impl Release<'_> {
-    /// Records a released file, writes its CycloneDX and SPDX SBOMs (`<file>.cdx.json`,
-    /// `<file>.spdx.json`) and records them too.
-    fn add(
+impl Release {
+    /// The build stage: reads the metadata, builds (or takes) the program, loads the keys.
+    fn build(args: Args) -> Result<Release, Error> {
+        let date = source_date(args.source_date.as_deref())?;
+        let platform: Platform = match &args.target {
+            Some(t) => t.parse()?,
+            None => Platform::host()?,
+        };
+        let mut meta =
+            PackageMeta::from_manifest(workspace_root().join("Cargo.toml"), Some("consign"))?;
+        if args.name.is_none() {
+            meta.description = Some(
+                "Print or check SHA-256, SHA-512 and BLAKE3 checksums, hashing on every core"
+                    .into(),
+            );
+        }
+        meta.name = args.name.unwrap_or_else(|| "consign-sums".into());
+        if let Some(v) = args.version {
+            meta.version = v;
+        }
+        let meta = PackageMeta::new(meta.name.clone(), meta.version.clone()).map(|_| meta)?;
+        // What the program is built from: Cargo's resolved graph for the built program; for a
+        // program given with --binary, only what the metadata says.
+        let (program, crates) = match args.binary {
+            Some(p) => (p, Inventory::from_meta(&meta)?),
+            None => (
+                build_program()?,
+                Inventory::from_cargo(
+                    workspace_root().join("Cargo.toml"),
+                    "consign",
+                    &TargetTriple::from(platform),
+                    &Features::default(),
+                    &CargoOptions::default(),
+                )?,
+            ),
+        };
+        let keys = signing::Keys::load(args.keys, date, &meta)?;
+        let out = args.out.unwrap_or_else(|| PathBuf::from("dist"));
+        std::fs::create_dir_all(&out)
+            .map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+        let reporter = progress::Reporter::new(args.quiet);
+        Ok(Release {
+            stem: release_stem(&meta, &platform),
+            manifest: ReleaseManifest::new(&meta.name, &meta.version, date),
+            meta,
+            platform,
+            date,
+            out,
+            program,
+            crates,
+            keys,
+            pending_sboms: Vec::new(),
+            oci: None,
+            registry: args.registry,
+            monitor: reporter.monitor(),
+            quiet: args.quiet,
+        })
+    }
+
+    /// A line about the release on standard output, unless `--quiet`.
+    fn say(&self, line: std::fmt::Arguments<'_>) {
+        if !self.quiet {
+            println!("{line}");
+        }
+    }
+
+    /// Writes `writer`'s artifact into the output directory, records it and queues its SBOMs
+    /// (the crates plus the files in `files`).
+    fn release<W: ArtifactWriter>(
         &mut self,
-        file_name: &str,
-        kind: ArtifactKind,
-        written: &Written,
-        inventory: &Inventory,
-    ) -> Result<(), Error> {
-        let artifact = Artifact::new(file_name, kind, written)?.with_platform(self.platform);
-        println!(
-            "{file_name}: {} bytes, {}",
+        writer: &W,
+        files: &FileTree,
+    ) -> Result<W::Report, Error>
+    where
+        W::Error: 'static,
+    {
+        let (artifact, report) = writer.write_into(&self.out)?;
+        let written = report.written();
+        self.say(format_args!(
+            "{}: {} bytes, {}",
+            artifact.name,
             written.size,
             written.sha256().ok_or("no sha256")?
-        );
+        ));
         self.manifest.add(artifact.clone())?;
-        let sbom = Sbom::new(inventory, self.date).subject(artifact);
-        for doc in [sbom.cyclonedx(CdxVersion::V1_6)?, sbom.spdx()?] {
-            let name = sbom.file_name(doc.format());
-            write_atomic(self.out.join(&name), doc.as_bytes())?;
-            let written = consign::core::hash_reader(doc.as_bytes(), &ALGORITHMS)?;
-            self.manifest
-                .add(Artifact::new(&name, ArtifactKind::Sbom, &written)?)?;
+        let inventory = self.crates.clone().with_files(files)?;
+        self.pending_sboms.push((artifact, inventory));
+        Ok(report)
+    }
+
+    /// The archives: `.tar.gz`, `.tar.xz`, `.tar.zst` and `.zip` of the program, the README
+    /// and the licenses under one top-level directory.
+    fn archives(&mut self) -> Result<(), Error> {
+        let tree = staging_tree(&self.program, &self.meta.name)?;
+        for format in FORMATS {
+            let archive = Archive::new(format, &tree, self.date)
+                .top_level_dir(&self.stem)?
+                .platform(self.platform)
+                .options(
+                    ArchiveOptions::default()
+                        .algorithms(&ALGORITHMS)
+                        .monitor(self.monitor.clone()),
+                );
+            self.release(&archive, &tree)?;
         }
+        Ok(())
+    }
+
+    /// The Linux packages, OpenPGP-signed: the program in /usr/bin, its manual page, the
+    /// README as documentation (the .deb adds a generated copyright file and changelog).
+    fn packages(&mut self) -> Result<(), Error> {
+        let (meta, platform, date) = (self.meta.clone(), self.platform, self.date);
+        let tree = linux_package_tree(&self.program, &meta.name, meta.name == "consign-sums")?;
+        // Debian's copyright file names the licenses and points at /usr/share/common-licenses.
+        let mut deb_meta = meta.clone();
+        deb_meta.license_file = None;
+        let mut deb_options = DebOptions::default();
+        if platform.libc() == Some(Libc::Gnu) {
+            // What a Rust program linked against glibc 2.34+ needs (dpkg-shlibdeps would say so).
+            deb_options = deb_options.relations(
+                RelationField::Depends,
+                "libc6 (>= 2.34), libgcc-s1 (>= 4.2)",
+            )?;
+        }
+        let pgp = self.keys.pgp.as_ref();
+        let deb = Deb::new(&tree, &deb_meta, platform, date)
+            .signer(pgp)
+            .options(
+                deb_options
+                    .algorithms(&ALGORITHMS)
+                    .monitor(self.monitor.clone())
+                    .section("utils")
+                    .extended_description(
+                        "consign-sums prints what sha256sum, sha512sum and b3sum print, byte for byte,\n\
+                         and checks GNU and BSD checksum files, reading and hashing on every core.",
+                    ),
+            );
+        let (deb_artifact, _) = deb.write_into(&self.out)?;
+
+        // The RPM package: the same files; the README is %doc.
+        let rpm = Rpm::new(&tree, &meta, platform, date)
+            .spec(
+                RpmSpec::default()
+                    .group("Applications/System")
+                    .description(
+                        "consign-sums prints what sha256sum, sha512sum and b3sum print, byte for\n\
+                         byte, and checks GNU and BSD checksum files, reading and hashing on\n\
+                         every core.",
+                    )
+                    .changelog(ChangelogEntry::new(
+                        date,
+                        format!(
+                            "{} - {}-1",
+                            meta.maintainer.as_deref().unwrap_or("consign"),
+                            meta.version
+                        ),
+                        format!("- Release {}", meta.version),
+                    )),
+            )
+            .options(
+                RpmOptions::default()
+                    .algorithms(&ALGORITHMS)
+                    .monitor(self.monitor.clone()),
+            )
+            .signer(pgp);
+        let (rpm_artifact, _) = rpm.write_into(&self.out)?;
+        self.record_package(deb_artifact, &tree)?;
+        self.record_package(rpm_artifact, &tree)
+    }
+
+    /// Records a package written by [`Release::packages`] (the package writers borrow the
+    /// signer from the keys, so they cannot go through [`Release::release`]).
+    fn record_package(&mut self, artifact: Artifact, files: &FileTree) -> Result<(), Error> {
+        self.say(format_args!(
+            "{}: {} bytes, {}",
+            artifact.name,
+            artifact.size,
+            artifact.digests.get(Algorithm::Sha256).ok_or("no sha256")?
+        ));
+        self.manifest.add(artifact.clone())?;
+        let inventory = self.crates.clone().with_files(files)?;
+        self.pending_sboms.push((artifact, inventory));
+        Ok(())
+    }
+
+    /// The SBOMs: a CycloneDX 1.6 and an SPDX 2.3 document for every archive and package
+    /// (`<file>.cdx.json`, `<file>.spdx.json`).
+    fn sboms(&mut self) -> Result<(), Error> {
+        for (artifact, inventory) in std::mem::take(&mut self.pending_sboms) {
+            let sbom = Sbom::new(&inventory, self.date).subject(artifact);
+            for doc in [sbom.cyclonedx(CdxVersion::V1_6)?, sbom.spdx()?] {
+                let name = sbom.file_name(doc.format());
+                self.record(&name, ArtifactKind::Sbom, doc.as_bytes())?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The container image: an OCI layout with the image for this platform and an index.
+    fn images(&mut self) -> Result<(), Error> {
+        let oci = image::write_layout(
+            &self.out.join("oci"),
+            &self.program,
+            &self.meta,
+            &self.platform,
+            self.date,
+            &self.monitor,
+        )?;
+        self.say(format_args!(
+            "oci: image {} ({}), index {} ({})",
+            oci.image_tag, oci.image.digest, oci.index_tag, oci.index.digest
+        ));
+        self.oci = Some(oci);
+        Ok(())
+    }
+
+    /// Signing: the public keys, a provenance attestation naming every file so far, the image
+    /// and the index signed and attested in the layout (and pushed with `--registry`).
+    fn sign(&mut self) -> Result<(), Error> {
+        let oci = self
+            .oci
+            .take()
+            .ok_or("the image stage comes before signing")?;
+        std::fs::create_dir_all(self.out.join("keys"))
+            .map_err(|e| format!("cannot create {}: {e}", self.out.join("keys").display()))?;
+        let public: Vec<(&str, Vec<u8>)> = self
+            .keys
+            .public_files()
+            .into_iter()
+            .map(|(name, bytes)| (name, bytes.to_vec()))
+            .collect();
+        for (name, bytes) in public {
+            self.record(name, ArtifactKind::PublicKey, &bytes)?;
+        }
+        let target = self.platform.to_string();
+        let provenance = self.keys.provenance(
+            signing::subjects(&self.manifest)?,
+            &self.meta,
+            &target,
+            self.date,
+        )?;
+        let attestation_name = format!("{}.intoto.jsonl", self.stem);
+        self.record(
+            &attestation_name,
+            ArtifactKind::Attestation,
+            &signing::jsonl(&[&provenance])?,
+        )?;
+        let image_provenance = self.keys.provenance(
+            vec![
+                Subject::new(oci.image_tag.to_string(), &oci.image.digest),
+                Subject::new(oci.index_tag.to_string(), &oci.index.digest),
+            ],
+            &self.meta,
+            &target,
+            self.date,
+        )?;
+        self.keys.sign_layout(
+            &consign::oci::OciLayout::open(self.out.join("oci"))?,
+            self.registry.as_deref().unwrap_or(&self.meta.name),
+            &[&oci.image, &oci.index],
+            &image_provenance,
+        )?;
+        if let Some(registry) = &self.registry {
+            publish::publish(
+                &self.out.join("oci"),
+                registry,
+                &oci.image_tag,
+                &oci.index_tag,
+                &self.meta.version,
+                &self.monitor,
+            )?;
+        }
+        Ok(())
+    }
+
+    /// The checksum files (`SHA256SUMS`, `SHA512SUMS`) and SHA256SUMS's signatures: OpenPGP
+    /// (`.asc`) and cosign (`.sig`, `.sigstore.json`).
+    fn checksums(&mut self) -> Result<(), Error> {
+        let mut sha256sums = String::new();
+        for algorithm in ALGORITHMS {
+            let sums = self.manifest.checksums(algorithm)?;
+            let text = sums.to_text(Style::Gnu);
+            if algorithm == Algorithm::Sha256 {
+                sha256sums.clone_from(&text);
+            }
+            let file_name = algorithm.sums_file_name();
+            self.record(file_name, ArtifactKind::Checksums, text.as_bytes())?;
+            self.say(format_args!("{file_name}: {} entries", sums.len()));
+        }
+        let signatures = self
+            .keys
+            .sign_checksums(Algorithm::Sha256.sums_file_name(), sha256sums.as_bytes())?;
+        for (name, bytes) in signatures {
+            self.record(&name, ArtifactKind::Signature, &bytes)?;
+        }
+        Ok(())
+    }
+
+    /// The manifest stage: `release.json`, naming every file with its digests.
+    fn manifest(self) -> Result<(), Error> {
+        write_atomic(
+            self.out.join("release.json"),
+            self.manifest.to_json().as_bytes(),
+        )?;
+        self.say(format_args!(
+            "release.json: {} {} for {} (source date {}) in {}",
+            self.meta.name,
+            self.meta.version,
+            self.platform,
+            self.date,
+            self.out.display()
+        ));
+        Ok(())
+    }
+
+    /// Writes `bytes` to `out/name` atomically and records it.
+    fn record(&mut self, name: &str, kind: ArtifactKind, bytes: &[u8]) -> Result<(), Error> {
+        write_atomic(self.out.join(name), bytes)?;
+        let written = consign::core::hash_reader(bytes, &ALGORITHMS)?;
+        self.manifest.add(Artifact::new(name, kind, &written)?)?;
         Ok(())
     }
 }
 
 fn run() -> Result<(), Error> {
-    let args = parse_args()?;
-    let date = source_date(args.source_date.as_deref())?;
-    let platform: Platform = match &args.target {
-        Some(t) => t.parse()?,
-        None => Platform::host()?,
-    };
-    let mut meta =
-        PackageMeta::from_manifest(workspace_root().join("Cargo.toml"), Some("consign"))?;
-    if args.name.is_none() {
-        meta.description = Some(
-            "Print or check SHA-256, SHA-512 and BLAKE3 checksums, hashing on every core".into(),
-        );
-    }
-    meta.name = args.name.unwrap_or_else(|| "consign-sums".into());
-    if let Some(v) = args.version {
-        meta.version = v;
-    }
-    let meta = PackageMeta::new(meta.name.clone(), meta.version.clone()).map(|_| meta)?;
-    let built_here = args.binary.is_none();
-    let program = match args.binary {
-        Some(p) => p,
-        None => build_program()?,
-    };
-    let keys = signing::Keys::load(args.keys, date, &meta)?;
-    let out = args.out.unwrap_or_else(|| PathBuf::from("dist"));
-    std::fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
-
-    let tree = staging_tree(&program, &meta.name)?;
-    // What the program is built from: Cargo's resolved graph for the built program; for a
-    // program given with --binary, only what the metadata says.
-    let crates = if built_here {
-        Inventory::from_cargo(
-            workspace_root().join("Cargo.toml"),
-            "consign",
-            &TargetTriple::from(platform),
-            &Features::default(),
-            &CargoOptions::default(),
-        )?
-    } else {
-        Inventory::from_meta(&meta)?
-    };
-    let archive_inventory = crates.clone().with_files(&tree)?;
-    let stem = release_stem(&meta, &platform);
-    let mut release = Release {
-        manifest: ReleaseManifest::new(&meta.name, &meta.version, date),
-        out: &out,
-        date,
-        platform,
-    };
-    for format in FORMATS {
-        let file_name = format!("{stem}.{}", format.extension());
-        let written = Archive::new(format, &tree, date)
-            .top_level_dir(&stem)?
-            .options(ArchiveOptions::default().algorithms(&ALGORITHMS))
-            .write_to_path(out.join(&file_name))?;
-        release.add(
-            &file_name,
-            ArtifactKind::Archive,
-            &written,
-            &archive_inventory,
-        )?;
-    }
-
-    // The Linux packages: the program in /usr/bin, the README as documentation (the .deb adds
-    // a generated copyright file and changelog).
-    let deb_tree = linux_package_tree(&program, &meta.name, meta.name == "consign-sums")?;
-    let package_inventory = crates.with_files(&deb_tree)?;
-    // Debian's copyright file names the licenses and points at /usr/share/common-licenses.
-    let mut deb_meta = meta.clone();
-    deb_meta.license_file = None;
-    let mut deb_options = DebOptions::default();
-    if platform.libc() == Some(Libc::Gnu) {
-        // What a Rust program linked against glibc 2.34+ needs (dpkg-shlibdeps would say so).
-        deb_options = deb_options.relations(
-            RelationField::Depends,
-            "libc6 (>= 2.34), libgcc-s1 (>= 4.2)",
-        )?;
-    }
-    let deb = Deb::new(&deb_tree, &deb_meta, platform, date)
-        .signer(&keys.pgp)
-        .options(
-        deb_options
-            .algorithms(&ALGORITHMS)
-            .section("utils")
-            .extended_description(
-                "consign-sums prints what sha256sum, sha512sum and b3sum print, byte for byte,\n\
-                 and checks GNU and BSD checksum files, reading and hashing on every core.",
-            ),
-    );
-    let deb_name = deb.file_name()?;
-    let written = deb.write_to_path(out.join(&deb_name))?.written;
-    release.add(&deb_name, ArtifactKind::Deb, &written, &package_inventory)?;
-
-    // The RPM package: the same files; the README is %doc.
-    let rpm = Rpm::new(&deb_tree, &meta, platform, date)
-        .spec(
-            RpmSpec::default()
-                .group("Applications/System")
-                .description(
-                    "consign-sums prints what sha256sum, sha512sum and b3sum print, byte for\n\
-                     byte, and checks GNU and BSD checksum files, reading and hashing on\n\
-                     every core.",
-                )
-                .changelog(ChangelogEntry::new(
-                    date,
-                    format!(
-                        "{} - {}-1",
-                        meta.maintainer.as_deref().unwrap_or("consign"),
-                        meta.version
-                    ),
-                    format!("- Release {}", meta.version),
-                )),
-        )
-        .options(RpmOptions::default().algorithms(&ALGORITHMS))
-        .signer(&keys.pgp);
-    let rpm_name = rpm.file_name()?;
-    let written = rpm.write_to_path(out.join(&rpm_name))?.written;
-    release.add(&rpm_name, ArtifactKind::Rpm, &written, &package_inventory)?;
-
-    // The container image: an OCI layout with the image for this platform and an index.
-    let oci = image::write_layout(&out.join("oci"), &program, &meta, &platform, date)?;
-    println!(
-        "oci: image {} ({}), index {} ({})",
-        oci.image_tag, oci.image.digest, oci.index_tag, oci.index.digest
-    );
-
-    let mut manifest = release.manifest;
-    // The public keys, and a provenance attestation naming every file so far.
-    std::fs::create_dir_all(out.join("keys"))
-        .map_err(|e| format!("cannot create {}: {e}", out.join("keys").display()))?;
-    for (name, bytes) in keys.public_files() {
-        record(&mut manifest, &out, name, ArtifactKind::PublicKey, bytes)?;
-    }
-    let provenance = keys.provenance(
-        signing::subjects(&manifest)?,
-        &meta,
-        &platform.to_string(),
-        date,
-    )?;
-    let attestation_name = format!("{stem}.intoto.jsonl");
-    record(
-        &mut manifest,
-        &out,
-        &attestation_name,
-        ArtifactKind::Attestation,
-        &signing::jsonl(&[&provenance])?,
-    )?;
-    // The image and the index, signed and attested in the layout.
-    let image_provenance = keys.provenance(
-        vec![
-            consign::sign::attest::Subject::new(oci.image_tag.to_string(), &oci.image.digest),
-            consign::sign::attest::Subject::new(oci.index_tag.to_string(), &oci.index.digest),
-        ],
-        &meta,
-        &platform.to_string(),
-        date,
-    )?;
-    keys.sign_layout(
-        &consign::oci::OciLayout::open(out.join("oci"))?,
-        args.registry.as_deref().unwrap_or(&meta.name),
-        &[&oci.image, &oci.index],
-        &image_provenance,
-    )?;
-    // With --registry: the image, the index, their signatures and attestations, pushed and
-    // tagged.
-    if let Some(registry) = &args.registry {
-        let out_oci = out.join("oci");
-        publish::publish(
-            &out_oci,
-            registry,
-            &oci.image_tag,
-            &oci.index_tag,
-            &meta.version,
-        )?;
-    }
-
-    let mut sha256sums = String::new();
-    for algorithm in ALGORITHMS {
-        let sums = manifest.checksums(algorithm)?;
-        let text = sums.to_text(Style::Gnu);
-        if algorithm == Algorithm::Sha256 {
-            sha256sums.clone_from(&text);
-        }
-        let file_name = algorithm.sums_file_name();
-        record(
-            &mut manifest,
-            &out,
-            file_name,
-            ArtifactKind::Checksums,
-            text.as_bytes(),
-        )?;
-        println!("{file_name}: {} entries", sums.len());
-    }
-    // SHA256SUMS signed both ways (both checksum files list the same files).
-    let signatures =
-        keys.sign_checksums(Algorithm::Sha256.sums_file_name(), sha256sums.as_bytes())?;
-    for (name, bytes) in signatures {
-        record(&mut manifest, &out, &name, ArtifactKind::Signature, &bytes)?;
-    }
-
-    write_atomic(out.join("release.json"), manifest.to_json().as_bytes())?;
-    println!(
-        "release.json: {} {} for {platform} (source date {date}) in {}",
-        meta.name,
-        meta.version,
-        out.display()
-    );
-    Ok(())
-}
-
-/// Writes `bytes` to `out/name` atomically and records it.
-fn record(
-    manifest: &mut ReleaseManifest,
-    out: &Path,
-    name: &str,
-    kind: ArtifactKind,
-    bytes: &[u8],
-) -> Result<(), Error> {
-    write_atomic(out.join(name), bytes)?;
-    let written = consign::core::hash_reader(bytes, &ALGORITHMS)?;
-    manifest.add(Artifact::new(name, kind, &written)?)?;
-    Ok(())
+    let mut release = Release::build(parse_args()?)?;
+    release.archives()?;
+    release.packages()?;
+    release.sboms()?;
+    release.images()?;
+    release.sign()?;
+    release.checksums()?;
+    release.manifest()
 }
 
 fn main() -> ExitCode {

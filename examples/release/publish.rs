@@ -8,6 +8,7 @@
 
 use std::path::Path;
 
+use consign::core::Monitor;
 use consign::oci::ops::push_layout;
 use consign::oci::registry::{Client, ClientOptions};
 use consign::oci::tags::{BuildRef, TagOptions};
@@ -23,6 +24,7 @@ pub fn publish(
     image_tag: &Tag,
     index_tag: &Tag,
     version: &str,
+    monitor: &Monitor,
 ) -> Result<Reference, Error> {
     let target: Reference = registry
         .parse()
@@ -39,7 +41,9 @@ pub fn publish(
         Err(_) => vec![index_tag.clone()],
     };
     let layout = OciLayout::open(layout_dir)?;
-    let options = ClientOptions::default().plain_http(target.is_loopback());
+    let options = ClientOptions::default()
+        .plain_http(target.is_loopback())
+        .monitor(monitor.clone());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

@@ -38,12 +38,13 @@ pub struct KeySources {
 /// by any CI system, with the parameters recorded in `externalParameters`.
 const BUILD_TYPE: &str = "https://github.com/consign-rs/consign/examples/release/v1";
 
-/// The release's two signers and their public keys.
+/// The release's two signers, held through the signing seam: any backend (a KMS, an agent)
+/// could stand in for either.
 pub struct Keys {
     /// Signs checksums and packages (OpenPGP).
-    pub pgp: OpenPgpSigner,
+    pub pgp: Box<dyn Signer>,
     /// Signs blobs, images and attestations (cosign, ECDSA P-256).
-    pub cosign: CosignSigner,
+    pub cosign: Box<dyn Signer>,
 }
 
 impl Keys {
@@ -86,8 +87,8 @@ impl Keys {
             }
         };
         Ok(Keys {
-            pgp,
-            cosign: CosignSigner::new(cosign_key, "cosign"),
+            pgp: Box::new(pgp),
+            cosign: Box::new(CosignSigner::new(cosign_key, "cosign")),
         })
     }
 
@@ -112,7 +113,9 @@ impl Keys {
             .pgp
             .sign(&mut &text[..], SignatureFormat::OpenPgpArmored)?;
         let digest = Digest::of(Algorithm::Sha256, text);
-        let sig = self.cosign.sign_digest(&digest)?;
+        let sig = self
+            .cosign
+            .sign(&mut &text[..], SignatureFormat::CosignBlob)?;
         let bundle = Bundle::message_signature(&digest, &sig)?;
         Ok(vec![
             (format!("{file_name}.asc"), asc.bytes().to_vec()),
@@ -146,7 +149,7 @@ impl Keys {
             provenance = provenance.resolved_dependency(source);
         }
         let statement = Statement::new(subjects, &provenance)?;
-        Ok(Envelope::sign_statement(&statement, &self.cosign)?)
+        Ok(Envelope::sign_statement(&statement, self.cosign.as_ref())?)
     }
 
     /// Signs the manifests `subjects` (the image and the index) in `layout` with the cosign
@@ -161,11 +164,9 @@ impl Keys {
     ) -> Result<(), Error> {
         for subject in subjects {
             let (payload, signature) =
-                SimpleSigning::new(reference, subject.digest).sign(&self.cosign)?;
-            let text = String::from_utf8(signature.bytes().to_vec())
-                .map_err(|_| "a cosign signature is base64 text")?;
+                SimpleSigning::new(reference, subject.digest).sign(self.cosign.as_ref())?;
             Attachments::new(Kind::Signatures)
-                .push(Attachment::simple_signing(payload, &text))
+                .push(Attachment::simple_signing(payload, &signature)?)
                 .write_to(layout, subject)?;
             Attachments::new(Kind::Attestations)
                 .push(Attachment::attestation(

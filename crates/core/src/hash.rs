@@ -346,10 +346,11 @@ pub fn hash_file(path: impl AsRef<Path>, algorithms: &[Algorithm]) -> Result<Wri
 pub(crate) fn hash_file_pipelined(
     path: &Path,
     algorithms: &[Algorithm],
+    monitor: &crate::progress::Monitor,
 ) -> Result<Written, IoError> {
     use std::sync::mpsc::sync_channel;
     const BUFFERS: usize = 4;
-    let mut file = File::open(path).map_err(|e| IoError::new("open", path, e))?;
+    let mut file = monitor.reader(File::open(path).map_err(|e| IoError::new("open", path, e))?);
     let (full_tx, full_rx) = sync_channel::<io::Result<(Vec<u8>, usize)>>(BUFFERS);
     let (empty_tx, empty_rx) = sync_channel::<Vec<u8>>(BUFFERS);
     for _ in 0..BUFFERS {
@@ -455,12 +456,13 @@ mod tests {
             let p = dir.path().join(format!("f{len}"));
             let data: Vec<u8> = (0..len).map(|i| (i * 7 % 256) as u8).collect();
             std::fs::write(&p, &data).unwrap();
-            let piped = hash_file_pipelined(&p, &algs).unwrap();
+            let piped = hash_file_pipelined(&p, &algs, &Default::default()).unwrap();
             assert_eq!(piped, hash_file(&p, &algs).unwrap(), "length {len}");
             assert_eq!(piped.size, len as u64);
             assert_eq!(piped.sha256(), Some(&Digest::of(Algorithm::Sha256, &data)));
         }
-        let missing = hash_file_pipelined(&dir.path().join("missing"), &algs).unwrap_err();
+        let missing = hash_file_pipelined(&dir.path().join("missing"), &algs, &Default::default())
+            .unwrap_err();
         assert_eq!(missing.source.kind(), io::ErrorKind::NotFound);
     }
 }

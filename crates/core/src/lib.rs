@@ -68,7 +68,7 @@ pub use hash::{
     Digests, Hasher, HashingReader, HashingWriter, MultiHasher, Written, hash_file, hash_reader,
 };
 pub use meta::{Dependency, MetaError, PackageMeta, VersionOp};
-pub use parallel::{Jobs, hash_files, map_parallel};
+pub use parallel::{Jobs, hash_files, hash_files_monitored, map_parallel};
 pub use platform::{Arch, Libc, Os, Platform, PlatformError};
 pub use progress::{Interrupted, Monitor, Progress};
 pub use sign::{

@@ -11,7 +11,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::digest::Algorithm;
 use crate::error::IoError;
-use crate::hash::{Written, hash_file, hash_file_pipelined};
+use crate::hash::{Written, hash_file_pipelined, hash_reader};
+use crate::progress::Monitor;
 
 /// How many threads [`hash_files`] uses.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -47,19 +48,58 @@ pub fn hash_files<P: AsRef<Path> + Sync>(
     algorithms: &[Algorithm],
     jobs: Jobs,
 ) -> Vec<Result<Written, IoError>> {
-    if let [path] = paths
+    hash_files_monitored(paths, algorithms, jobs, &Monitor::default())
+}
+
+/// [`hash_files`], reporting the bytes read to `monitor` (one task, `hash`, whose total is
+/// the files' sizes) and stopping once its interrupt flag is set: the files not finished then
+/// come back as errors whose source is a [`crate::Interrupted`]
+/// ([`crate::Interrupted::is_cause_of`]).
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::sync::atomic::AtomicBool;
+/// use consign_core::{Algorithm, Interrupted, Jobs, Monitor, hash_files_monitored};
+///
+/// let dir = tempfile::tempdir()?;
+/// let file = dir.path().join("a.bin");
+/// std::fs::write(&file, b"data")?;
+/// let stop = Arc::new(AtomicBool::new(true));
+/// let monitor = Monitor::new().interrupt(stop);
+/// let results = hash_files_monitored(&[&file], &[Algorithm::Sha256], Jobs::All, &monitor);
+/// let err = results.into_iter().next().unwrap().unwrap_err();
+/// assert!(Interrupted::is_cause_of(&err.source));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn hash_files_monitored<P: AsRef<Path> + Sync>(
+    paths: &[P],
+    algorithms: &[Algorithm],
+    jobs: Jobs,
+    monitor: &Monitor,
+) -> Vec<Result<Written, IoError>> {
+    let size = |p: &P| std::fs::metadata(p).map_or(0, |m| m.len());
+    monitor.begin("hash", Some(paths.iter().map(size).sum()));
+    let results = if let [path] = paths
         && jobs.count() > 1
     {
         // One file and spare cores: read and hash on two threads.
-        return vec![hash_file_pipelined(path.as_ref(), algorithms)];
-    }
-    map_parallel(
-        paths,
-        jobs,
-        // Largest first: a big file started last would leave one core idle at the end.
-        |p| std::fs::metadata(p).map_or(0, |m| m.len()),
-        |p| hash_file(p, algorithms),
-    )
+        vec![hash_file_pipelined(path.as_ref(), algorithms, monitor)]
+    } else {
+        map_parallel(
+            paths,
+            jobs,
+            // Largest first: a big file started last would leave one core idle at the end.
+            size,
+            |p| {
+                let path = p.as_ref();
+                let file = std::fs::File::open(path).map_err(|e| IoError::new("open", path, e))?;
+                hash_reader(monitor.reader(file), algorithms)
+                    .map_err(|e| IoError::new("read", path, e))
+            },
+        )
+    };
+    monitor.end();
+    results
 }
 
 /// Runs `f` on every item on up to `jobs` scoped threads and returns the results in item

@@ -15,7 +15,7 @@
 //! This module only arranges bytes: the payloads and signatures come from a signer (see
 //! consign-sign), so the formats meet here through plain bytes and digests.
 
-use consign_core::{Algorithm, Digest};
+use consign_core::{Algorithm, Digest, Signature, SignatureFormat};
 
 use crate::{Annotations, Descriptor, Error, Manifest, MediaType, OciLayout, Tag, annotation};
 
@@ -90,13 +90,30 @@ impl Kind {
 /// One attached item: a layer with its content and annotations.
 ///
 /// ```
+/// use consign_core::{KeyId, Signature, SignatureFormat, VerificationMaterial};
 /// use consign_oci::attach::{Attachment, SIGNATURE_ANNOTATION};
-/// let sig = Attachment::simple_signing(br#"{"critical":{}}"#.to_vec(), "MEUCIQ…");
-/// assert_eq!(sig.signature(), Some("MEUCIQ…"));
-/// assert_eq!(sig.annotations()[SIGNATURE_ANNOTATION], "MEUCIQ…");
+///
+/// // What a cosign signer returns for a simple-signing payload.
+/// let signature = Signature::new(
+///     SignatureFormat::CosignBlob,
+///     b"MEUCIQ...".to_vec(),
+///     VerificationMaterial::PublicKey { hint: KeyId::new("ab12") },
+/// );
+/// let sig = Attachment::simple_signing(br#"{"critical":{}}"#.to_vec(), &signature)?;
+/// assert_eq!(sig.signature(), Some("MEUCIQ..."));
+/// assert_eq!(sig.annotations()[SIGNATURE_ANNOTATION], "MEUCIQ...");
+///
+/// // An OpenPGP signature is not what cosign verifiers read from a `.sig` layer.
+/// let pgp = Signature::new(
+///     SignatureFormat::OpenPgpArmored,
+///     b"-----BEGIN PGP SIGNATURE-----".to_vec(),
+///     VerificationMaterial::PublicKey { hint: KeyId::new("ab12") },
+/// );
+/// assert!(Attachment::simple_signing(b"{}".to_vec(), &pgp).is_err());
 /// let att = Attachment::attestation(br#"{"payloadType":"application/vnd.in-toto+json"}"#.to_vec(),
 ///                                   "https://slsa.dev/provenance/v1");
 /// assert_eq!(att.predicate_type(), Some("https://slsa.dev/provenance/v1"));
+/// # Ok::<(), consign_oci::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Attachment {
@@ -106,10 +123,24 @@ pub struct Attachment {
 }
 
 impl Attachment {
-    /// A simple-signing `payload` and its base64 `signature` (what cosign's `.sig` layers hold).
-    pub fn simple_signing(payload: Vec<u8>, signature: &str) -> Attachment {
-        Attachment::new(MediaType::from(SIMPLE_SIGNING), payload)
-            .annotation(SIGNATURE_ANNOTATION, signature)
+    /// A simple-signing `payload` and its `signature` (what cosign's `.sig` layers hold): the
+    /// signature must be a cosign signature (base64 text, [`SignatureFormat::CosignBlob`]);
+    /// any other format is refused with [`crate::Error::Invalid`].
+    pub fn simple_signing(payload: Vec<u8>, signature: &Signature) -> Result<Attachment, Error> {
+        let refuse = |reason: String| Error::Invalid {
+            what: "simple-signing attachment".to_owned(),
+            reason,
+        };
+        if signature.format() != SignatureFormat::CosignBlob {
+            return Err(refuse(format!(
+                "a cosign `.sig` layer holds a cosign signature, not an {} one",
+                signature.format()
+            )));
+        }
+        let text = std::str::from_utf8(signature.bytes())
+            .map_err(|_| refuse("the cosign signature is not base64 text".to_owned()))?;
+        Ok(Attachment::new(MediaType::from(SIMPLE_SIGNING), payload)
+            .annotation(SIGNATURE_ANNOTATION, text))
     }
 
     /// A DSSE `envelope` (JSON) holding an in-toto statement of `predicate_type`.
@@ -192,8 +223,13 @@ impl Attachment {
 ///     .created(date);
 /// let subject = image.write_to(&layout, None)?;
 ///
+/// let signature = consign_core::Signature::new(
+///     consign_core::SignatureFormat::CosignBlob,
+///     b"c2lnbmF0dXJl".to_vec(),
+///     consign_core::VerificationMaterial::PublicKey { hint: consign_core::KeyId::new("ab12") },
+/// );
 /// let sigs = Attachments::new(Kind::Signatures)
-///     .push(Attachment::simple_signing(b"payload".to_vec(), "c2lnbmF0dXJl"));
+///     .push(Attachment::simple_signing(b"payload".to_vec(), &signature)?);
 /// sigs.write_to(&layout, &subject)?;
 /// let back = Attachments::read(&layout, &subject.digest, Kind::Signatures)?;
 /// assert_eq!(back, sigs);
@@ -399,11 +435,21 @@ mod tests {
         (dir, layout, d)
     }
 
+    fn cosign_signature(base64: &str) -> consign_core::Signature {
+        consign_core::Signature::new(
+            SignatureFormat::CosignBlob,
+            base64.as_bytes().to_vec(),
+            consign_core::VerificationMaterial::PublicKey {
+                hint: consign_core::KeyId::new(""),
+            },
+        )
+    }
+
     #[test]
     fn signatures_accumulate_under_the_tag_and_as_referrers() {
         let (_dir, layout, subject) = layout_with_image();
-        let first = Attachment::simple_signing(b"p1".to_vec(), "czE=");
-        let second = Attachment::simple_signing(b"p2".to_vec(), "czI=");
+        let first = Attachment::simple_signing(b"p1".to_vec(), &cosign_signature("czE=")).unwrap();
+        let second = Attachment::simple_signing(b"p2".to_vec(), &cosign_signature("czI=")).unwrap();
         Attachments::new(Kind::Signatures)
             .push(first.clone())
             .write_to(&layout, &subject)

@@ -12,6 +12,13 @@
 //!   current rpm checks); [`CargoRpm`] reads `[package.metadata.generate-rpm]`.
 //! - [`compress`]: the [`Codec`] and [`Compression`] every writer shares.
 //!
+//! Every writer implements [`ArtifactWriter`] (`file_name`, `kind`, `write_to`, atomic
+//! `write_to_path`, `write_into` a release directory), takes a [`consign_core::Monitor`] in
+//! its options for progress and cancellation, and signs through the seam in consign-core
+//! (`Deb::signer`, `Rpm::signer` take any `&dyn consign_core::Signer`). Features (all on by
+//! default): `deb`, `rpm`, `zip`, `xz`, `cargo` (the Cargo readers); without them the crate
+//! is the tar writer and the gzip and zstd codecs.
+//!
 //! ```
 //! use consign_core::{Entry, FileTree, SourceDate};
 //! use consign_package::{Archive, ArchiveFormat, ArtifactWriter};

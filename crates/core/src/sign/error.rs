@@ -1,6 +1,7 @@
 //! The one error type of the signing seam: what every backend reports.
 
 use super::{KeyId, SignatureFormat};
+use crate::digest::Digest;
 
 /// What went wrong while reading keys, signing or verifying.
 ///
@@ -74,9 +75,9 @@ pub enum SignError {
     #[error("the signature is valid but signs {found}, not {expected}: it is for other data")]
     SignedOtherDigest {
         /// The digest the caller expected.
-        expected: String,
+        expected: Box<Digest>,
         /// The digest the signed payload names.
-        found: String,
+        found: Box<Digest>,
     },
     /// A signature time does not fit OpenPGP's 32-bit timestamps.
     #[error(

@@ -47,6 +47,21 @@ pub async fn promote(
     target: &Reference,
     tags: &[Tag],
 ) -> Result<PromoteSummary, OpsError> {
+    let monitor = &target_client.inner.options.monitor;
+    monitor.begin(&format!("promote {source} to {target}"), None);
+    let promoted = promote_monitored(source_client, source, target_client, target, tags).await;
+    monitor.end();
+    promoted
+}
+
+/// [`promote`] between the monitor's `begin` and `end`.
+async fn promote_monitored(
+    source_client: &Client,
+    source: &Reference,
+    target_client: &Client,
+    target: &Reference,
+    tags: &[Tag],
+) -> Result<PromoteSummary, OpsError> {
     let digest = *source.digest().ok_or_else(|| OpsError::NoDigest {
         reference: source.to_string(),
     })?;

@@ -61,6 +61,21 @@ pub async fn push_layout(
     target: &Reference,
     tags: &[Tag],
 ) -> Result<PushSummary, OpsError> {
+    let monitor = &client.inner.options.monitor;
+    monitor.begin(&format!("push {target}"), None);
+    let pushed = push_layout_monitored(client, layout, source, target, tags).await;
+    monitor.end();
+    pushed
+}
+
+/// [`push_layout`] between the monitor's `begin` and `end`.
+async fn push_layout_monitored(
+    client: &Client,
+    layout: &OciLayout,
+    source: &str,
+    target: &Reference,
+    tags: &[Tag],
+) -> Result<PushSummary, OpsError> {
     let top = layout.resolve(source)?;
     let mut summary = PushSummary::new(top.clone());
     let tree = push_tree(client, layout, target, &top, &mut summary).await?;

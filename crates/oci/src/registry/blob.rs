@@ -226,7 +226,9 @@ impl Client {
         attempts: &mut Attempts,
     ) -> Result<Sent, RegistryError> {
         let url = with_digest(location, &blob.digest);
-        let body = blob.body(0, blob.size, self.sent_counter()).await?;
+        let body = blob
+            .body(0, blob.size, self.sent_counter(), self.monitor())
+            .await?;
         let mut body = Some(body);
         let http = self.inner.http.clone();
         let size = blob.size;
@@ -267,7 +269,10 @@ impl Client {
         let mut offset = 0u64;
         while offset < blob.size {
             let len = chunk.min(blob.size - offset);
-            let mut body = Some(blob.body(offset, len, self.sent_counter()).await?);
+            let mut body = Some(
+                blob.body(offset, len, self.sent_counter(), self.monitor())
+                    .await?,
+            );
             let url = location.clone();
             let range = format!("{}-{}", offset, offset + len - 1);
             let outcome = self
@@ -417,6 +422,10 @@ impl Client {
         self.inner.counters.blob_bytes_sent.clone()
     }
 
+    fn monitor(&self) -> consign_core::Monitor {
+        self.inner.options.monitor.clone()
+    }
+
     /// Downloads a blob into `out`, checking its size and digest as it streams. Returns the
     /// number of bytes written. On a digest or size mismatch, `out` holds the bad bytes: write
     /// to a temporary place (as [`Client::pull_blob_to_file`] does).
@@ -439,12 +448,12 @@ impl Client {
         let mut hasher = Hasher::new(digest.algorithm());
         let mut size = 0u64;
         let mut stream = response.bytes_stream();
+        let monitor = &self.inner.options.monitor;
         while let Some(piece) = stream.next().await {
-            let piece = piece.map_err(|e| RegistryError::GaveUp {
+            monitor.check()?;
+            let piece = piece.map_err(|e| RegistryError::Dropped {
                 what: what.clone(),
-                attempts: 1,
-                elapsed: std::time::Duration::ZERO,
-                last: error_chain(&e),
+                detail: error_chain(&e),
             })?;
             size += piece.len() as u64;
             if size > descriptor.size {
@@ -455,6 +464,7 @@ impl Client {
                 });
             }
             hasher.update(&piece);
+            monitor.advance(piece.len() as u64);
             out.write_all(&piece).await.map_err(|e| RegistryError::Io {
                 op: "write",
                 path: what.clone().into(),
@@ -517,8 +527,8 @@ impl Client {
                         .map_err(|e| io("rename", e))?;
                     return Ok(size);
                 }
-                Err(RegistryError::GaveUp { last, .. }) => {
-                    if let Err(e) = attempts.backoff(self, &what, last, None).await {
+                Err(e) if e.is_transient() => {
+                    if let Err(e) = attempts.backoff(self, &what, e.to_string(), None).await {
                         let _ = tokio::fs::remove_file(&partial).await;
                         return Err(e);
                     }

@@ -5,14 +5,16 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
+use consign_core::Monitor;
+use futures_util::StreamExt;
 use reqwest::header::{AUTHORIZATION, HeaderMap, RETRY_AFTER, WWW_AUTHENTICATE};
 use reqwest::{RequestBuilder, Response, StatusCode, Url};
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
-use serde::Deserialize;
 
 use super::auth::{AuthState, Challenge, TokenAnswer, basic_header, parse_challenge};
+use super::code::{RegistryMessage, parse_messages};
 use super::retry::{RetryPolicy, parse_retry_after, status_is_transient};
 use super::{Credentials, RegistryError};
 use crate::{Reference, Repository, registry_is_loopback};
@@ -37,15 +39,15 @@ use crate::{Reference, Repository, registry_is_loopback};
 /// clients in one program can use different providers and roots.
 ///
 /// ```
-/// use consign_oci::registry::ClientOptions;
+/// use consign_oci::registry::{ClientOptions, rustls};
 ///
-/// # fn pem() -> Vec<u8> { Vec::new() }
-/// let ca_pem: Vec<u8> = pem(); // e.g. std::fs::read("private-ca.pem")?
+/// # fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// let ca_pem = std::fs::read("private-ca.pem")?;
 /// let options = ClientOptions::default()
 ///     .root_certificates_pem(&ca_pem)?
 ///     .tls_provider(std::sync::Arc::new(rustls::crypto::ring::default_provider()));
 /// # let _ = options;
-/// # Ok::<(), consign_oci::registry::RegistryError>(())
+/// # Ok(()) }
 /// ```
 #[derive(Clone, Debug)]
 pub struct ClientOptions {
@@ -61,6 +63,7 @@ pub struct ClientOptions {
     pub(crate) tls_provider: Option<Arc<CryptoProvider>>,
     pub(crate) extra_roots: Vec<CertificateDer<'static>>,
     pub(crate) http_client: Option<reqwest::Client>,
+    pub(crate) monitor: Monitor,
 }
 
 impl Default for ClientOptions {
@@ -81,6 +84,7 @@ impl Default for ClientOptions {
             tls_provider: None,
             extra_roots: Vec::new(),
             http_client: None,
+            monitor: Monitor::default(),
         }
     }
 }
@@ -192,6 +196,15 @@ impl ClientOptions {
     #[must_use]
     pub fn http_client(mut self, client: reqwest::Client) -> ClientOptions {
         self.http_client = Some(client);
+        self
+    }
+
+    /// Reports the blob bytes sent and received to `monitor`, and stops every request of the
+    /// client once its interrupt flag is set ([`RegistryError::Interrupted`]). Operations on
+    /// several blobs ([`crate::ops`]) begin and end one task each on it.
+    #[must_use]
+    pub fn monitor(mut self, monitor: Monitor) -> ClientOptions {
+        self.monitor = monitor;
         self
     }
 
@@ -355,6 +368,7 @@ impl Attempts {
         let policy = &client.inner.options.retry;
         let delay = policy.delay(self.retries, retry_after);
         let elapsed = self.start.elapsed();
+        client.inner.options.monitor.check()?;
         if self.sent >= policy.max_attempts || elapsed + delay > policy.deadline {
             return Err(RegistryError::GaveUp {
                 what: what.to_owned(),
@@ -503,6 +517,7 @@ impl Client {
     ) -> Result<Response, RegistryError> {
         let mut attempts = Attempts::new();
         loop {
+            self.inner.options.monitor.check()?;
             match self.send_once(what, scope, make, &mut attempts).await? {
                 Outcome::Answer(response) => return Ok(response),
                 Outcome::Transient { last, retry_after } => {
@@ -555,10 +570,12 @@ impl Client {
                     .get(RETRY_AFTER)
                     .and_then(|v| v.to_str().ok())
                     .and_then(|v| parse_retry_after(v, SystemTime::now()));
-                let message = error_message(response).await;
-                let last = match message {
-                    Some(m) => format!("HTTP {status} ({m})"),
-                    None => format!("HTTP {status}"),
+                let messages = error_messages(response).await;
+                let last = if messages.is_empty() {
+                    format!("HTTP {status}")
+                } else {
+                    let text: Vec<String> = messages.iter().map(ToString::to_string).collect();
+                    format!("HTTP {status} ({})", text.join("; "))
                 };
                 return Ok(Outcome::Transient { last, retry_after });
             }
@@ -705,11 +722,11 @@ impl Client {
         hint: &'static str,
     ) -> RegistryError {
         let status = response.status().as_u16();
-        let message = error_message(response).await;
+        let errors = error_messages(response).await;
         RegistryError::Status {
             what: what.to_owned(),
             status,
-            message,
+            errors,
             hint,
         }
     }
@@ -730,32 +747,28 @@ pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
     text
 }
 
-#[derive(Deserialize)]
-struct ErrorBody {
-    #[serde(default)]
-    errors: Vec<ErrorEntry>,
-}
+/// The most of an error body that is read: the specification's JSON is small, and an
+/// endless or huge body must not fill memory.
+const MAX_ERROR_BODY: usize = 64 << 10;
 
-#[derive(Deserialize)]
-struct ErrorEntry {
-    #[serde(default)]
-    code: String,
-    #[serde(default)]
-    message: String,
-}
-
-/// The registry's `{"errors":[{"code","message"}]}` as `CODE: message; …` (bodies over 64 KiB
-/// are not read).
-pub(crate) async fn error_message(response: Response) -> Option<String> {
-    if response.content_length().is_some_and(|n| n > 64 << 10) {
-        return None;
+/// The registry's `{"errors":[…]}` entries (at most [`MAX_ERROR_BODY`] bytes are read; a
+/// body that is not the specification's JSON gives none).
+pub(crate) async fn error_messages(response: Response) -> Vec<RegistryMessage> {
+    if response
+        .content_length()
+        .is_some_and(|n| n > MAX_ERROR_BODY as u64)
+    {
+        return Vec::new();
     }
-    let bytes = response.bytes().await.ok()?;
-    let body: ErrorBody = serde_json::from_slice(&bytes).ok()?;
-    let parts: Vec<String> = body
-        .errors
-        .iter()
-        .map(|e| format!("{}: {}", e.code, e.message))
-        .collect();
-    (!parts.is_empty()).then(|| parts.join("; "))
+    let mut body = Vec::new();
+    let mut stream = response.bytes_stream();
+    while let Some(Ok(piece)) = stream.next().await {
+        let room = MAX_ERROR_BODY - body.len();
+        if piece.len() > room {
+            // Cut: not the specification's (small) JSON.
+            return Vec::new();
+        }
+        body.extend_from_slice(&piece);
+    }
+    parse_messages(&body)
 }

@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use consign_core::Digest;
 
+use super::code::{ErrorCode, RegistryMessage};
+
 /// What went wrong talking to a registry. Each variant names the object concerned (a blob,
 /// a manifest, a tag list) as `what`, so a failure in a parallel push says which blob it was.
 #[derive(Debug, thiserror::Error)]
@@ -22,17 +24,26 @@ pub enum RegistryError {
     /// The registry answered with a status the operation cannot continue from.
     #[error(
         "{what}: the registry answered {status}{}{hint}",
-        registry_message(message)
+        registry_messages(errors)
     )]
     Status {
         /// The object concerned (`blob sha256:… in acme/tool`).
         what: String,
         /// The HTTP status.
         status: u16,
-        /// The registry's error code and message, if it sent any.
-        message: Option<String>,
+        /// The registry's error entries (code and message), when it sent the
+        /// specification's error body.
+        errors: Vec<RegistryMessage>,
         /// What to do about it.
         hint: &'static str,
+    },
+    /// The connection dropped while a response body was being read. Retrying may succeed.
+    #[error("{what}: the connection dropped while reading the answer: {detail}")]
+    Dropped {
+        /// The object concerned.
+        what: String,
+        /// The transport's error.
+        detail: String,
     },
     /// Retries did not succeed before the deadline (or the attempt budget) ran out.
     #[error(
@@ -122,6 +133,9 @@ pub enum RegistryError {
         /// What was wrong.
         detail: String,
     },
+    /// The client's monitor was interrupted; files being downloaded were removed.
+    #[error(transparent)]
+    Interrupted(#[from] consign_core::Interrupted),
     /// A local file could not be read or written.
     #[error("cannot {op} {}: {source}", path.display())]
     Io {
@@ -146,11 +160,12 @@ pub enum RegistryError {
     },
 }
 
-fn registry_message(message: &Option<String>) -> String {
-    message
-        .as_ref()
-        .map(|m| format!(" ({m})"))
-        .unwrap_or_default()
+fn registry_messages(errors: &[RegistryMessage]) -> String {
+    if errors.is_empty() {
+        return String::new();
+    }
+    let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    format!(" ({})", text.join("; "))
 }
 
 impl RegistryError {
@@ -165,5 +180,29 @@ impl RegistryError {
     /// Whether the registry said the object does not exist (404).
     pub fn is_not_found(&self) -> bool {
         self.status() == Some(404)
+    }
+
+    /// The registry's error entries, when it answered with the specification's error body.
+    pub fn registry_errors(&self) -> &[RegistryMessage] {
+        match self {
+            RegistryError::Status { errors, .. } => errors,
+            _ => &[],
+        }
+    }
+
+    /// Whether the registry answered with the error code `code`.
+    pub fn has_code(&self, code: &ErrorCode) -> bool {
+        self.registry_errors().iter().any(|e| &e.code == code)
+    }
+
+    /// Whether the same request may succeed if sent again later: a status the registry uses
+    /// for overload or outages (408, 429, 5xx) or a dropped connection. [`RegistryError::GaveUp`]
+    /// is not: its retries are spent.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            RegistryError::Status { status, .. } => super::retry::status_is_transient(*status),
+            RegistryError::Dropped { .. } => true,
+            _ => false,
+        }
     }
 }

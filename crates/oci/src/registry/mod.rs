@@ -58,6 +58,7 @@
 mod auth;
 mod blob;
 mod client;
+mod code;
 mod error;
 mod manifest;
 mod referrers;
@@ -67,6 +68,7 @@ mod source;
 pub use auth::Credentials;
 pub use blob::{BlobOutcome, PushedBlob};
 pub use client::{Client, ClientOptions, TransferStats};
+pub use code::{ErrorCode, RegistryMessage};
 pub use error::RegistryError;
 pub use manifest::{FetchedManifest, MAX_MANIFEST_SIZE};
 pub use referrers::referrers_tag;

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use consign_core::{Algorithm, Digest};
+use consign_core::{Algorithm, Digest, Monitor};
 use futures_util::TryStreamExt;
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::BodyExt;
@@ -198,6 +198,7 @@ impl BlobSource {
         offset: u64,
         len: u64,
         sent: Arc<AtomicU64>,
+        monitor: Monitor,
     ) -> Result<reqwest::Body, RegistryError> {
         let inner: BoxBody<Bytes, std::io::Error> = match &self.data {
             Data::Bytes(b) => {
@@ -240,6 +241,7 @@ impl BlobSource {
             inner,
             remaining: len,
             sent,
+            monitor,
         }))
     }
 }
@@ -267,11 +269,13 @@ impl AsyncRead for SyncStream {
 }
 
 /// A body of exactly `remaining` bytes (so the request carries `Content-Length`), counting
-/// what it yields. A source shorter than announced ends the body with an error.
+/// what it yields and reporting it to the monitor. A source shorter than announced, or an
+/// interrupted monitor, ends the body with an error.
 struct Counted {
     inner: BoxBody<Bytes, std::io::Error>,
     remaining: u64,
     sent: Arc<AtomicU64>,
+    monitor: Monitor,
 }
 
 impl Body for Counted {
@@ -282,6 +286,9 @@ impl Body for Counted {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+        if let Err(stop) = self.monitor.check() {
+            return Poll::Ready(Some(Err(stop.into())));
+        }
         let polled = Pin::new(&mut self.inner).poll_frame(cx);
         match polled {
             Poll::Ready(Some(Ok(frame))) => {
@@ -289,6 +296,7 @@ impl Body for Counted {
                     let n = data.len() as u64;
                     self.remaining = self.remaining.saturating_sub(n);
                     self.sent.fetch_add(n, Ordering::Relaxed);
+                    self.monitor.advance(n);
                 }
                 Poll::Ready(Some(Ok(frame)))
             }

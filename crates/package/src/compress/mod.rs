@@ -201,6 +201,23 @@ impl Compression {
     }
 }
 
+impl Compression {
+    /// Compresses `data` whole into a new buffer: for small inputs (manual pages, changelogs)
+    /// that go into a package as files. Same bytes as streaming through [`Compression::writer`].
+    ///
+    /// ```
+    /// use consign_package::compress::{Codec, Compression};
+    /// let gz = Compression::new(Codec::Gzip).level(9)?.compress(b".TH HELLO 1\n")?;
+    /// assert_eq!(&gz[..3], &[0x1f, 0x8b, 8]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn compress(&self, data: &[u8]) -> io::Result<Vec<u8>> {
+        let mut out = self.writer(Vec::with_capacity(data.len() / 2 + 64))?;
+        out.write_all(data)?;
+        out.finish()
+    }
+}
+
 /// The zstd multithreaded job size: memory per worker is a small multiple of it.
 const ZSTD_JOB_SIZE: u32 = 2 << 20;
 

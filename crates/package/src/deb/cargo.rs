@@ -67,7 +67,7 @@ const KEYS: [&str; 24] = [
 /// The inputs of a [`Deb`] for one Cargo package: metadata, files and Debian options.
 ///
 /// ```no_run
-/// use consign_core::{Platform, SourceDate};
+/// use consign_core::{ArtifactWriter, Platform, SourceDate};
 /// use consign_package::deb::{CargoDeb, cargo::build_dir};
 ///
 /// let metadata = cargo_metadata::MetadataCommand::new().no_deps().exec()?;
@@ -75,7 +75,7 @@ const KEYS: [&str; 24] = [
 /// let dir = build_dir(&metadata, Some(&platform), "release");
 /// let inputs = CargoDeb::from_metadata(&metadata, "hello", &dir)?;
 /// let deb = inputs.deb(platform, SourceDate::from_unix(1_700_000_000));
-/// deb.write_to_path(format!("dist/{}", deb.file_name()?))?;
+/// let (artifact, report) = deb.write_into("dist")?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Debug)]

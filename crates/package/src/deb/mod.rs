@@ -34,7 +34,7 @@
 //! headers reuse the archive writer with a `./` layout.
 //!
 //! ```
-//! use consign_core::{Entry, FileTree, PackageMeta, SourceDate};
+//! use consign_core::{ArtifactWriter, Entry, FileTree, PackageMeta, SourceDate};
 //! use consign_package::deb::{Deb, DebOptions, RelationField};
 //!
 //! let meta = PackageMeta::new("hello", "1.0.0")?
@@ -233,7 +233,7 @@ impl<'a> Deb<'a> {
     /// same key and date give the same package bytes.
     ///
     /// ```
-    /// use consign_core::{Entry, FileTree, PackageMeta, SourceDate};
+    /// use consign_core::{ArtifactWriter, Entry, FileTree, PackageMeta, SourceDate};
     /// use consign_package::deb::{Deb, verify_origin};
     /// use consign_sign::KeyAlgorithm;
     /// use consign_sign::openpgp::{OpenPgpKey, OpenPgpSigner, OpenPgpVerifier, Passphrase};

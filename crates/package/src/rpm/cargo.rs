@@ -99,12 +99,12 @@ impl CargoTarget {
 /// An rpm described by a Cargo package.
 ///
 /// ```no_run
-/// use consign_core::SourceDate;
+/// use consign_core::{ArtifactWriter, SourceDate};
 /// use consign_package::rpm::{CargoRpm, CargoTarget};
 /// let metadata = cargo_metadata::MetadataCommand::new().no_deps().exec()?;
 /// let package = CargoRpm::from_metadata(&metadata, "hello", &CargoTarget::default())?;
 /// let rpm = package.rpm(SourceDate::from_env()?.unwrap_or(SourceDate::from_unix(0)));
-/// rpm.write_to_path(format!("target/{}", rpm.file_name()?))?;
+/// let (artifact, report) = rpm.write_into("target")?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Debug)]

@@ -26,7 +26,9 @@
 //! compressors are deterministic: the same inputs give the same bytes.
 //!
 //! ```
-//! use consign_core::{Dependency, Entry, FileTree, PackageMeta, Platform, SourceDate, VersionOp};
+//! use consign_core::{
+//!     ArtifactWriter, Dependency, Entry, FileTree, PackageMeta, Platform, SourceDate, VersionOp,
+//! };
 //! use consign_package::rpm::{Rpm, RpmSpec, Scriptlet, ScriptletKind};
 //!
 //! let mut tree = FileTree::new();
@@ -43,7 +45,7 @@
 //! assert_eq!(rpm.file_name()?, "hello-1.0.0-1.x86_64.rpm");
 //! let mut out = Vec::new();
 //! let written = rpm.write_to(&mut out)?;
-//! assert_eq!(written.size, out.len() as u64);
+//! assert_eq!(written.written.size, out.len() as u64);
 //! assert_eq!(&out[..4], &[0xed, 0xab, 0xee, 0xdb]);
 //! // Same inputs, same bytes.
 //! assert_eq!(rpm.write_to(Vec::new())?, written);
@@ -226,7 +228,7 @@ impl<'a> Rpm<'a> {
     /// give the same package bytes.
     ///
     /// ```
-    /// use consign_core::{Entry, FileTree, PackageMeta, SourceDate};
+    /// use consign_core::{ArtifactWriter, Entry, FileTree, PackageMeta, SourceDate};
     /// use consign_package::rpm::Rpm;
     /// use consign_sign::KeyAlgorithm;
     /// use consign_sign::openpgp::{OpenPgpKey, OpenPgpSigner, Passphrase};

@@ -176,8 +176,8 @@ impl SignedImage {
         let found = self.payload.manifest_digest();
         if found != expected {
             return Err(Error::SignedOtherDigest {
-                expected: expected.to_string(),
-                found: found.to_string(),
+                expected: Box::new(*expected),
+                found: Box::new(*found),
             });
         }
         Ok(found)
