@@ -17,7 +17,9 @@ use common::{require_tool, run, run_ok};
 use consign::core::{Entry, FileTree, PackageMeta, Platform, SourceDate, TreeError};
 use consign::package::ArtifactWriter;
 use consign::package::compress::{Codec, Compression};
-use consign::package::deb::{CargoDeb, Deb, DebError, DebOptions, RelationField, Script};
+use consign::package::deb::{
+    CargoDeb, CargoTarget, Deb, DebError, DebOptions, RelationField, Script,
+};
 use fixture::{
     DATE, MAINTAINER, VERSION, cargo_project, field, host, install_into_temporary_root, listing,
     long_target, peak_rss_kib, small_inputs, with_codec,
@@ -38,7 +40,7 @@ fn complete_package_passes_dpkg_deb_lintian_and_installs() {
 
     for (codec, level) in [(Codec::Xz, 6), (Codec::Gzip, 9)] {
         let deb = inputs
-            .deb(host(), SourceDate::from_unix(DATE))
+            .deb(SourceDate::from_unix(DATE))
             .options(with_codec(&inputs, codec, level));
         let name = deb.file_name().unwrap();
         assert_eq!(name, format!("consign-sums_{VERSION}-1_{arch}.deb"));
@@ -515,7 +517,7 @@ fn cargo_metadata_errors_name_the_key_and_the_path() {
             .other_options(vec!["--offline".to_owned()])
             .exec()
             .unwrap();
-        CargoDeb::from_metadata(&md, "demo", root.join("build"))
+        CargoDeb::from_metadata(&md, "demo", &CargoTarget::default())
     };
     // Two assets to one path.
     let err = load(r#"assets = [["a.txt", "usr/share/demo/", "644"], ["a.txt", "usr/share/demo/a.txt", "644"]]"#)

@@ -11,37 +11,17 @@ use std::path::Path;
 use std::process::Command;
 
 use common::debsig::{debsig_dirs, debsig_verify};
+use common::keys::{Inputs, date, signing_key, write_package};
 use common::{require_tool, run, run_ok};
-use consign::core::{Entry, FileTree, PackageMeta, SourceDate};
-use consign::package::ArtifactWriter;
 use consign::package::deb::{Deb, DebError, verify_origin};
-use consign::sign::openpgp::{OpenPgpKey, OpenPgpSigner, OpenPgpVerifier, Passphrase};
+use consign::sign::openpgp::OpenPgpVerifier;
 use consign::sign::{Error, KeyAlgorithm, Signer};
 
-const DATE: u64 = 1_700_000_000;
-
-fn date() -> SourceDate {
-    SourceDate::from_unix(DATE)
-}
-
-struct Inputs {
-    tree: FileTree,
-    meta: PackageMeta,
-}
-
 fn inputs() -> Inputs {
-    let mut tree = FileTree::new();
-    tree.insert(
-        "usr/share/consign-signed/greeting.txt",
-        Entry::bytes(b"hello, signed world\n".repeat(5000)),
+    Inputs::new(
+        5000,
+        "Signed test package\nA package carrying a debsigs origin signature.",
     )
-    .unwrap();
-    let meta = PackageMeta::new("consign-signed", "1.0.0")
-        .unwrap()
-        .description("Signed test package\nA package carrying a debsigs origin signature.")
-        .license("MIT")
-        .maintainer("Consign Test <test@consign.invalid>");
-    Inputs { tree, meta }
 }
 
 fn write(inputs: &Inputs, signer: Option<&dyn Signer>, path: &Path) -> Vec<u8> {
@@ -54,10 +34,7 @@ fn write(inputs: &Inputs, signer: Option<&dyn Signer>, path: &Path) -> Vec<u8> {
     if let Some(signer) = signer {
         deb = deb.signer(signer);
     }
-    let written = deb.write_to_path(path).unwrap().written;
-    let bytes = fs::read(path).unwrap();
-    assert_eq!(written.size, bytes.len() as u64);
-    bytes
+    write_package(&deb, path)
 }
 
 fn members(pkg: &Path) -> Vec<String> {
@@ -76,10 +53,7 @@ fn debsig_verify_accepts_our_origin_signatures() {
     let inputs = inputs();
     for algorithm in [KeyAlgorithm::Ed25519, KeyAlgorithm::Rsa { bits: 3072 }] {
         let dir = tempfile::tempdir().unwrap();
-        let key =
-            OpenPgpKey::generate("Release <release@consign.invalid>", algorithm, date()).unwrap();
-        let signer =
-            OpenPgpSigner::from_armored(key.secret_armored(), &Passphrase::none(), date()).unwrap();
+        let (key, signer) = signing_key("Release <release@consign.invalid>", algorithm);
         let (policies, keyrings) =
             debsig_dirs(dir.path(), key.public_armored(), key.fingerprint().as_str());
         let pkg = dir.path().join("consign-signed_1.0.0_amd64.deb");
@@ -130,11 +104,7 @@ fn debsig_verify_accepts_our_origin_signatures() {
         ));
 
         // Signed by another key: debsig-verify has no policy for it; we name the key.
-        let other =
-            OpenPgpKey::generate("Other <other@consign.invalid>", algorithm, date()).unwrap();
-        let other_signer =
-            OpenPgpSigner::from_armored(other.secret_armored(), &Passphrase::none(), date())
-                .unwrap();
+        let (_, other_signer) = signing_key("Other <other@consign.invalid>", algorithm);
         let foreign = dir.path().join("foreign.deb");
         write(&inputs, Some(&other_signer), &foreign);
         let (ok, report) = debsig_verify(&policies, &keyrings, &foreign);
@@ -162,14 +132,7 @@ fn lintian_reports_only_the_debsigs_member() {
     require_tool("lintian", "lintian");
     let inputs = inputs();
     let dir = tempfile::tempdir().unwrap();
-    let key = OpenPgpKey::generate(
-        "Release <release@consign.invalid>",
-        KeyAlgorithm::Ed25519,
-        date(),
-    )
-    .unwrap();
-    let signer =
-        OpenPgpSigner::from_armored(key.secret_armored(), &Passphrase::none(), date()).unwrap();
+    let (_, signer) = signing_key("Release <release@consign.invalid>", KeyAlgorithm::Ed25519);
     let lint = |signer: Option<&dyn Signer>, name: &str| {
         let sub = dir.path().join(name);
         fs::create_dir_all(&sub).unwrap();

@@ -10,17 +10,9 @@ mod common;
 use std::fs;
 use std::process::Command;
 
-use common::{require_tool, run_ok};
+use common::{peak_rss, require_tool, run_ok};
 use consign::core::{Entry, FileTree, SourceDate};
 use consign::oci::{LayerBuilder, LayerCompression, LayerOptions, MediaType, OciLayout};
-
-/// Peak resident set size of this process so far, in bytes (`VmHWM`).
-fn peak_rss() -> u64 {
-    let status = fs::read_to_string("/proc/self/status").unwrap();
-    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
-    let kib: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
-    kib * 1024
-}
 
 #[test]
 fn a_2_gib_layer_does_not_grow_memory_and_its_diff_id_is_the_tars() {

@@ -17,22 +17,16 @@ use consign::sbom::CdxVersion;
 
 const DATE: &str = "1700000000";
 
-/// The program the job ships: the test build of consign-sums, stripped as a release build is
-/// (Debian policy and lintian require it).
+/// The program the job ships: the test build of consign-sums, stripped once per test run.
 fn stripped_program(examples: &Path) -> PathBuf {
-    static STRIPPED: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    static STRIPPED: std::sync::OnceLock<(tempfile::TempDir, PathBuf)> = std::sync::OnceLock::new();
     STRIPPED
         .get_or_init(|| {
-            require_tool("strip", "binutils");
-            let path = examples.join("consign-sums.stripped");
-            run_ok(
-                Command::new("strip")
-                    .arg("-o")
-                    .arg(&path)
-                    .arg(examples.join("consign-sums")),
-            );
-            path
+            let dir = tempfile::tempdir().expect("a directory for the stripped program");
+            let path = common::stripped_program(examples, dir.path());
+            (dir, path)
         })
+        .1
         .clone()
 }
 

@@ -9,27 +9,13 @@ mod common;
 #[path = "registry/support.rs"]
 mod support;
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{examples_dir, require_tool, run, run_ok};
+use common::{examples_dir, run, run_ok, stripped_program};
 use consign::core::{Algorithm, Digest, Platform};
 use consign::oci::tags::platform_tag;
 use consign::oci::{ImagePlatform, OciLayout, Tag};
 use support::{Registry, skopeo_raw};
-
-/// The test build of consign-sums, stripped as a release build is.
-fn stripped_program(examples: &Path, dir: &Path) -> PathBuf {
-    require_tool("strip", "binutils");
-    let path = dir.join("consign-sums");
-    run_ok(
-        Command::new("strip")
-            .arg("-o")
-            .arg(&path)
-            .arg(examples.join("consign-sums")),
-    );
-    path
-}
 
 #[test]
 fn main_job_pushes_the_image_and_index_with_the_release_tags() {

@@ -5,21 +5,17 @@
 // Test code: an unwrap that fails is a failing test.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::fs;
 use std::io::Write;
+
+use common::peak_rss;
 
 use consign::core::{Entry, FileTree, PackageMeta, SourceDate};
 use consign::package::ArtifactWriter;
 use consign::package::compress::{Codec, Compression};
 use consign::package::rpm::{Rpm, RpmOptions};
-
-/// Peak resident set size of this process so far, in bytes (`VmHWM`).
-fn peak_rss() -> u64 {
-    let status = fs::read_to_string("/proc/self/status").unwrap();
-    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
-    let kib: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
-    kib * 1024
-}
 
 #[test]
 fn a_large_incompressible_payload_does_not_grow_memory() {

@@ -9,38 +9,16 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use common::keys::{Inputs, date, signing_key, write_package};
 use common::{require_tool, run, run_ok};
-use consign::core::{Entry, FileTree, PackageMeta, SourceDate};
-use consign::package::ArtifactWriter;
 use consign::package::rpm::Rpm;
-use consign::sign::openpgp::{OpenPgpKey, OpenPgpSigner, Passphrase};
 use consign::sign::{KeyAlgorithm, Signer};
 
-const DATE: u64 = 1_700_000_000;
-
-fn date() -> SourceDate {
-    SourceDate::from_unix(DATE)
-}
-
-struct Inputs {
-    tree: FileTree,
-    meta: PackageMeta,
-}
-
 fn inputs() -> Inputs {
-    let mut tree = FileTree::new();
-    tree.insert(
-        "usr/share/consign-signed/greeting.txt",
-        Entry::bytes(b"hello, signed world\n".to_vec()),
+    Inputs::new(
+        1,
+        "Signed test package\nA package whose header carries an OpenPGP signature.",
     )
-    .unwrap();
-    let meta = PackageMeta::new("consign-signed", "1.0.0")
-        .unwrap()
-        .description("Signed test package\nA package whose header carries an OpenPGP signature.")
-        .license("MIT")
-        .homepage("https://consign.invalid/")
-        .maintainer("Consign Test <test@consign.invalid>");
-    Inputs { tree, meta }
 }
 
 fn write(inputs: &Inputs, signer: Option<&dyn Signer>, path: &Path) -> Vec<u8> {
@@ -53,8 +31,7 @@ fn write(inputs: &Inputs, signer: Option<&dyn Signer>, path: &Path) -> Vec<u8> {
     if let Some(signer) = signer {
         rpm = rpm.signer(signer);
     }
-    rpm.write_to_path(path).unwrap();
-    fs::read(path).unwrap()
+    write_package(&rpm, path)
 }
 
 /// An rpm database trusting `public`, and a HOME whose `.rpmmacros` points rpm at it.
@@ -99,10 +76,7 @@ fn rpmkeys_accepts_our_header_signatures() {
         (KeyAlgorithm::Rsa { bits: 3072 }, "RSA"),
     ] {
         let dir = tempfile::tempdir().unwrap();
-        let key =
-            OpenPgpKey::generate("Release <release@consign.invalid>", algorithm, date()).unwrap();
-        let signer =
-            OpenPgpSigner::from_armored(key.secret_armored(), &Passphrase::none(), date()).unwrap();
+        let (key, signer) = signing_key("Release <release@consign.invalid>", algorithm);
         let (db, _) = database(dir.path(), key.public_armored());
         let pkg = dir.path().join("consign-signed-1.0.0-1.x86_64.rpm");
         let bytes = write(&inputs, Some(&signer), &pkg);
@@ -126,11 +100,7 @@ fn rpmkeys_accepts_our_header_signatures() {
         assert_eq!(bytes, again, "{algorithm}");
 
         // Signed by a key the database does not hold: not OK.
-        let other =
-            OpenPgpKey::generate("Other <other@consign.invalid>", algorithm, date()).unwrap();
-        let other_signer =
-            OpenPgpSigner::from_armored(other.secret_armored(), &Passphrase::none(), date())
-                .unwrap();
+        let (_, other_signer) = signing_key("Other <other@consign.invalid>", algorithm);
         let foreign = dir.path().join("foreign.rpm");
         write(&inputs, Some(&other_signer), &foreign);
         let report = check(&db, &foreign);
@@ -175,14 +145,7 @@ fn rpmlint_no_longer_reports_no_signature() {
     require_tool("rpmkeys", "rpm");
     let inputs = inputs();
     let dir = tempfile::tempdir().unwrap();
-    let key = OpenPgpKey::generate(
-        "Release <release@consign.invalid>",
-        KeyAlgorithm::Ed25519,
-        date(),
-    )
-    .unwrap();
-    let signer =
-        OpenPgpSigner::from_armored(key.secret_armored(), &Passphrase::none(), date()).unwrap();
+    let (key, signer) = signing_key("Release <release@consign.invalid>", KeyAlgorithm::Ed25519);
     let (_, home) = database(dir.path(), key.public_armored());
     let lint = |pkg: &Path| {
         let out = run(Command::new("rpmlint").env("HOME", &home).arg(pkg));

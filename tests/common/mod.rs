@@ -3,6 +3,7 @@
 
 pub mod debsig;
 pub mod intoto;
+pub mod keys;
 pub mod sbom;
 pub mod sigstore;
 
@@ -44,6 +45,33 @@ pub fn cmd_in(dir: &Path, program: &str) -> Command {
     let mut c = Command::new(program);
     c.current_dir(dir);
     c
+}
+
+/// Peak resident set size of this process so far, in bytes (`VmHWM`). Memory tests run in
+/// their own test binaries: peak RSS is per process.
+pub fn peak_rss() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("read /proc/self/status");
+    let kib: u64 = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .expect("VmHWM in /proc/self/status");
+    kib * 1024
+}
+
+/// The test build of consign-sums in `examples`, stripped as a release build is (Debian
+/// policy and lintian require it), written to `dir`.
+pub fn stripped_program(examples: &Path, dir: &Path) -> PathBuf {
+    require_tool("strip", "binutils");
+    let path = dir.join("consign-sums");
+    run_ok(
+        Command::new("strip")
+            .arg("-o")
+            .arg(&path)
+            .arg(examples.join("consign-sums")),
+    );
+    path
 }
 
 /// Builds the two examples (debug profile) and returns the directory holding them.

@@ -8,7 +8,7 @@ use std::process::Command;
 use crate::common::{examples_dir, require_tool, run_ok};
 use consign::core::{Dependency, Entry, FileTree, PackageMeta, Platform, VersionOp};
 use consign::package::compress::{Codec, Compression};
-use consign::package::deb::{CargoDeb, DebOptions};
+use consign::package::deb::{CargoDeb, CargoTarget, DebOptions};
 
 pub const DATE: u64 = 1_700_000_000; // 2023-11-14T22:13:20Z
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -146,7 +146,12 @@ conf-files = ["/etc/consign-sums/consign-sums.conf"]
         .other_options(vec!["--offline".to_owned()])
         .exec()
         .unwrap();
-    CargoDeb::from_metadata(&md, "consign-sums", dir.join("unused-build-dir")).unwrap()
+    CargoDeb::from_metadata(
+        &md,
+        "consign-sums",
+        &CargoTarget::default().platform(host()),
+    )
+    .unwrap()
 }
 
 pub fn host() -> Platform {
@@ -274,12 +279,7 @@ pub fn listing(dir: &Path) -> Vec<String> {
     names
 }
 
-/// Peak resident memory of this process, from /proc.
+/// Peak resident memory of this process, in KiB.
 pub fn peak_rss_kib() -> u64 {
-    let status = fs::read_to_string("/proc/self/status").unwrap();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap()
+    crate::common::peak_rss() / 1024
 }

@@ -40,6 +40,8 @@
 #![deny(missing_docs)]
 
 pub mod archive;
+#[cfg(feature = "cargo")]
+pub mod cargo;
 pub mod compress;
 #[cfg(feature = "deb")]
 pub mod deb;
@@ -51,6 +53,8 @@ mod signing;
 mod spool;
 
 pub use archive::{Archive, ArchiveError, ArchiveFormat, ArchiveOptions};
+#[cfg(feature = "cargo")]
+pub use cargo::CargoTarget;
 pub use compress::{Codec, Compression};
 /// The trait every writer here implements (`file_name`, `kind`, `write_to`, `write_to_path`,
 /// `write_into`), re-exported so that `use consign_package::ArtifactWriter` brings its methods.
@@ -60,7 +64,7 @@ pub use deb::CargoDeb;
 #[cfg(feature = "deb")]
 pub use deb::{Deb, DebError, DebOptions, DebReport};
 #[cfg(all(feature = "rpm", feature = "cargo"))]
-pub use rpm::{CargoRpm, CargoTarget};
+pub use rpm::CargoRpm;
 #[cfg(feature = "rpm")]
 pub use rpm::{
     ChangelogEntry, FileAttrs, RelationKind, Rpm, RpmError, RpmOptions, RpmRelation, RpmReport,

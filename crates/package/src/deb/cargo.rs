@@ -33,11 +33,13 @@ use std::path::{Path, PathBuf};
 use consign_core::{Entry, FileTree, IoError, PackageMeta, Platform, RelPath, SourceDate};
 use serde_json::{Map, Value};
 
+pub use crate::cargo::CargoTarget;
+
 use super::{
     Changelog, Deb, DebError, DebOptions, PackageName, Priority, Relation, RelationField, Script,
 };
 
-const KEYS: [&str; 24] = [
+const KEYS: [&str; 25] = [
     "name",
     "maintainer",
     "copyright",
@@ -62,19 +64,20 @@ const KEYS: [&str; 24] = [
     "maintainer-scripts",
     "triggers-file",
     "changelog",
+    "variants",
 ];
 
 /// The inputs of a [`Deb`] for one Cargo package: metadata, files and Debian options.
 ///
 /// ```no_run
-/// use consign_core::{ArtifactWriter, Platform, SourceDate};
-/// use consign_package::deb::{CargoDeb, cargo::build_dir};
+/// use consign_core::{ArtifactWriter, SourceDate};
+/// use consign_package::cargo::CargoTarget;
+/// use consign_package::deb::CargoDeb;
 ///
 /// let metadata = cargo_metadata::MetadataCommand::new().no_deps().exec()?;
-/// let platform: Platform = "x86_64-unknown-linux-gnu".parse()?;
-/// let dir = build_dir(&metadata, Some(&platform), "release");
-/// let inputs = CargoDeb::from_metadata(&metadata, "hello", &dir)?;
-/// let deb = inputs.deb(platform, SourceDate::from_unix(1_700_000_000));
+/// let target = CargoTarget::default().platform("x86_64-unknown-linux-gnu".parse()?);
+/// let inputs = CargoDeb::from_metadata(&metadata, "hello", &target)?;
+/// let deb = inputs.deb(SourceDate::from_unix(1_700_000_000));
 /// let (artifact, report) = deb.write_into("dist")?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -87,17 +90,21 @@ pub struct CargoDeb {
     pub tree: FileTree,
     /// The Debian options from `[package.metadata.deb]`.
     pub options: DebOptions,
+    /// The platform packaged for.
+    pub platform: Platform,
 }
 
 impl CargoDeb {
-    /// Reads the workspace member `package` from `metadata`; its built binaries are in
-    /// `build_dir` (see [`build_dir`]).
+    /// Reads the workspace member `package` from `metadata` and its `[package.metadata.deb]`
+    /// table with `target`'s variants applied; its built binaries are in Cargo's build
+    /// directory for `target` ([`CargoTarget::build_dir`]).
     pub fn from_metadata(
         metadata: &cargo_metadata::Metadata,
         package: &str,
-        build_dir: impl AsRef<Path>,
+        target: &CargoTarget,
     ) -> Result<CargoDeb, DebError> {
         let meta = PackageMeta::from_cargo(metadata, package)?;
+        let platform = target.platform_or_host()?;
         let bins: Vec<String> = metadata
             .workspace_packages()
             .into_iter()
@@ -111,10 +118,17 @@ impl CargoDeb {
             Some(Value::Object(m)) => m.clone(),
             Some(_) => return Err(malformed("deb", "it must be a table")),
         };
+        let table = crate::cargo::apply_variants(table, "deb", &target.variants).map_err(|v| {
+            let reason = match v.found {
+                None => "no such variant table".to_owned(),
+                Some(found) => format!("it must be a table, found {found}"),
+            };
+            malformed(&v.key, reason)
+        })?;
         let reader = Reader {
             table: &table,
             root: meta.manifest_dir.clone().unwrap_or_default(),
-            build_dir: build_dir.as_ref().to_path_buf(),
+            build_dir: target.build_dir(metadata.target_directory.as_std_path()),
         };
         reader.check_keys()?;
         let options = reader.options(&meta)?;
@@ -123,28 +137,14 @@ impl CargoDeb {
             meta,
             tree,
             options,
+            platform,
         })
     }
 
-    /// The package for `platform`, every mtime set to `date`.
-    pub fn deb(&self, platform: Platform, date: SourceDate) -> Deb<'_> {
-        Deb::new(&self.tree, &self.meta, platform, date).options(self.options.clone())
+    /// The package, every mtime set to `date`.
+    pub fn deb(&self, date: SourceDate) -> Deb<'_> {
+        Deb::new(&self.tree, &self.meta, self.platform, date).options(self.options.clone())
     }
-}
-
-/// Where Cargo puts the binaries of `profile` (`release`, `debug` for the dev profile) for
-/// `target` (`None` for the host): `<target-dir>[/<triple>]/<profile>`.
-pub fn build_dir(
-    metadata: &cargo_metadata::Metadata,
-    target: Option<&Platform>,
-    profile: &str,
-) -> PathBuf {
-    let mut dir = metadata.target_directory.clone().into_std_path_buf();
-    if let Some(t) = target {
-        dir.push(t.rust_target());
-    }
-    dir.push(profile);
-    dir
 }
 
 fn malformed(key: &str, reason: impl Into<String>) -> DebError {
@@ -173,8 +173,8 @@ impl Reader<'_> {
                 | "separate-debug-symbols"
                 | "compress-debug-symbols"
                 | "dbgsym"
-                | "strip" => "not supported: it concerns the build; build with cargo and pass the \
-                     build directory"
+                | "strip" => "not supported: it concerns the build; build with cargo and name \
+                     the profile and target in CargoTarget"
                     .to_owned(),
                 "systemd-units" => {
                     "not supported: install the unit as an asset and enable it from \
@@ -453,9 +453,7 @@ mod tests {
         let root = dir.path();
         fs::create_dir_all(root.join("src")).unwrap();
         fs::create_dir_all(root.join("debian")).unwrap();
-        fs::create_dir_all(root.join("build")).unwrap();
         fs::write(root.join("src/main.rs"), "fn main() {}\n").unwrap();
-        fs::write(root.join("build/my_tool"), b"\x7fELF").unwrap();
         fs::write(root.join("tool.conf"), "x = 1\n").unwrap();
         fs::write(root.join("LICENSE"), "Copyright line\n\nTerms.\n").unwrap();
         fs::write(root.join("debian/postinst"), "#!/bin/sh\nset -e\n").unwrap();
@@ -481,7 +479,15 @@ mod tests {
             .other_options(vec!["--offline".into()])
             .exec()
             .unwrap();
+        put_binary(&md, &CargoTarget::default(), b"\x7fELF");
         (dir, md)
+    }
+
+    /// Writes `my_tool` into Cargo's build directory for `target`.
+    fn put_binary(md: &cargo_metadata::Metadata, target: &CargoTarget, bytes: &[u8]) {
+        let dir = target.build_dir(md.target_directory.as_std_path());
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join("my_tool"), bytes).unwrap();
     }
 
     #[test]
@@ -498,7 +504,10 @@ maintainer-scripts = "debian"
 assets = [["target/release/my_tool", "usr/bin/", "755"], ["tool.conf", "/etc/my-tool/tool.conf", "644"]]
 conf-files = ["/etc/my-tool/tool.conf"]"#,
         );
-        let inputs = CargoDeb::from_metadata(&md, "my_tool", dir.path().join("build")).unwrap();
+        let platform: Platform = "aarch64-unknown-linux-gnu".parse().unwrap();
+        let target = CargoTarget::default().platform(platform);
+        put_binary(&md, &target, b"\x7fELF");
+        let inputs = CargoDeb::from_metadata(&md, "my_tool", &target).unwrap();
         let o = &inputs.options;
         assert_eq!(o.name.as_ref().unwrap().as_str(), "my-tool");
         assert_eq!(o.revision.as_deref(), Some("1"));
@@ -519,8 +528,7 @@ conf-files = ["/etc/my-tool/tool.conf"]"#,
             inputs.tree.get("usr/bin/my_tool").unwrap().permissions(),
             0o755
         );
-        let platform: Platform = "aarch64-unknown-linux-gnu".parse().unwrap();
-        let deb = inputs.deb(platform, SourceDate::from_unix(0));
+        let deb = inputs.deb(SourceDate::from_unix(0));
         assert_eq!(deb.file_name().unwrap(), "my-tool_1.2.0~rc.1-1_arm64.deb");
         let control = deb.control().unwrap().to_string();
         for line in [
@@ -536,21 +544,20 @@ conf-files = ["/etc/my-tool/tool.conf"]"#,
             assert!(control.contains(line), "{line:?} missing from\n{control}");
         }
         assert_eq!(
-            build_dir(&md, Some(&platform), "release"),
-            md.target_directory
-                .as_std_path()
-                .join("aarch64-unknown-linux-gnu/release")
+            dir.path().join("Cargo.toml"),
+            md.workspace_root.join("Cargo.toml")
         );
     }
 
     #[test]
     fn default_assets_are_the_binaries() {
-        let (dir, md) = project("");
-        fs::write(dir.path().join("build/my_tool"), b"bin").unwrap();
-        let inputs = CargoDeb::from_metadata(&md, "my_tool", dir.path().join("build")).unwrap();
+        let (_dir, md) = project("");
+        put_binary(&md, &CargoTarget::default(), b"bin");
+        let inputs = CargoDeb::from_metadata(&md, "my_tool", &CargoTarget::default()).unwrap();
         let paths: Vec<_> = inputs.tree.iter().map(|(p, _)| p.as_str()).collect();
         assert_eq!(paths, ["usr", "usr/bin", "usr/bin/my_tool"]);
-        let err = CargoDeb::from_metadata(&md, "my_tool", dir.path().join("nowhere")).unwrap_err();
+        let nowhere = CargoTarget::default().profile("nowhere");
+        let err = CargoDeb::from_metadata(&md, "my_tool", &nowhere).unwrap_err();
         assert!(matches!(err, DebError::Tree(_)), "{err}");
     }
 
@@ -577,17 +584,17 @@ conf-files = ["/etc/my-tool/tool.conf"]"#,
             ("license-file = [\"LICENSE\", \"x\"]", "license-file"),
             ("maintainer-scripts = \"nope\"", "maintainer-scripts"),
         ] {
-            let (dir, md) = project(deb);
-            match CargoDeb::from_metadata(&md, "my_tool", dir.path().join("build")) {
+            let (_dir, md) = project(deb);
+            match CargoDeb::from_metadata(&md, "my_tool", &CargoTarget::default()) {
                 Err(DebError::Metadata { key: k, .. }) => assert_eq!(k, key, "{deb}"),
                 other => panic!("{deb}: {other:?}"),
             }
         }
-        let (dir, md) = project("assets = [[\"tool.conf\", \"../etc/x\", \"644\"]]");
-        let err = CargoDeb::from_metadata(&md, "my_tool", dir.path().join("build")).unwrap_err();
+        let (_dir, md) = project("assets = [[\"tool.conf\", \"../etc/x\", \"644\"]]");
+        let err = CargoDeb::from_metadata(&md, "my_tool", &CargoTarget::default()).unwrap_err();
         assert!(matches!(err, DebError::Tree(_)), "{err}");
-        let (dir, md) = project("assets = [[\"missing.txt\", \"usr/share/\", \"644\"]]");
-        let err = CargoDeb::from_metadata(&md, "my_tool", dir.path().join("build")).unwrap_err();
+        let (_dir, md) = project("assets = [[\"missing.txt\", \"usr/share/\", \"644\"]]");
+        let err = CargoDeb::from_metadata(&md, "my_tool", &CargoTarget::default()).unwrap_err();
         assert!(err.to_string().contains("missing.txt"), "{err}");
     }
 }

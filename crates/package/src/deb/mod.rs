@@ -85,7 +85,7 @@ use crate::compress::Compression;
 use crate::spool::SpoolWriter;
 
 #[cfg(feature = "cargo")]
-pub use cargo::CargoDeb;
+pub use cargo::{CargoDeb, CargoTarget};
 pub use control::{Control, DebVersion, PackageName, Priority, Relation, relation_op};
 pub use debsig::verify_origin;
 pub use docs::{Changelog, ChangelogEntry};

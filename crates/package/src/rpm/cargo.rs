@@ -38,63 +38,9 @@ use serde_json::{Map, Value};
 
 use super::spec::{FileAttrs, RelationKind, RpmSpec, Scriptlet, ScriptletKind};
 use super::{Rpm, RpmError};
+pub use crate::cargo::CargoTarget;
 
 const TABLE: &str = "package.metadata.generate-rpm";
-
-/// What to package: the target platform, the Cargo profile, the variants to apply.
-///
-/// ```
-/// use consign_package::rpm::CargoTarget;
-/// let t = CargoTarget::default()
-///     .platform("aarch64-unknown-linux-gnu".parse()?)
-///     .variant("el9");
-/// assert_eq!(t.profile, "release");
-/// # Ok::<(), consign_core::PlatformError>(())
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct CargoTarget {
-    /// The platform built for (`cargo build --target`); `None` for the host, built without
-    /// `--target`.
-    pub platform: Option<Platform>,
-    /// The Cargo profile (`release` by default; `dev` and `test` build into `debug`).
-    pub profile: String,
-    /// `[package.metadata.generate-rpm.variants.<name>]` tables to apply, in order.
-    pub variants: Vec<String>,
-}
-
-impl Default for CargoTarget {
-    fn default() -> Self {
-        CargoTarget {
-            platform: None,
-            profile: "release".into(),
-            variants: Vec::new(),
-        }
-    }
-}
-
-impl CargoTarget {
-    /// Sets the target platform.
-    #[must_use]
-    pub fn platform(mut self, platform: Platform) -> Self {
-        self.platform = Some(platform);
-        self
-    }
-
-    /// Sets the profile.
-    #[must_use]
-    pub fn profile(mut self, profile: impl Into<String>) -> Self {
-        self.profile = profile.into();
-        self
-    }
-
-    /// Adds a variant.
-    #[must_use]
-    pub fn variant(mut self, name: impl Into<String>) -> Self {
-        self.variants.push(name.into());
-        self
-    }
-}
 
 /// An rpm described by a Cargo package.
 ///
@@ -130,19 +76,12 @@ impl CargoRpm {
         target: &CargoTarget,
     ) -> Result<CargoRpm, RpmError> {
         let meta = PackageMeta::from_cargo(metadata, package)?;
-        let platform = match target.platform {
-            Some(p) => p,
-            None => Platform::host()?,
-        };
+        let platform = target.platform_or_host()?;
         let table = table(&meta, &target.variants)?;
         let dirs = Dirs {
             workspace: metadata.workspace_root.as_std_path().to_path_buf(),
             package: meta.manifest_dir.clone().unwrap_or_default(),
-            build: build_dir(
-                metadata.target_directory.as_std_path(),
-                target.platform.is_some().then(|| platform.rust_target()),
-                &target.profile,
-            ),
+            build: target.build_dir(metadata.target_directory.as_std_path()),
         };
         let mut spec = RpmSpec::default();
         let mut tree = FileTree::new();
@@ -234,24 +173,9 @@ struct Dirs {
     build: PathBuf,
 }
 
-fn build_dir(target_dir: &Path, triple: Option<String>, profile: &str) -> PathBuf {
-    let mut d = target_dir.to_path_buf();
-    if let Some(t) = triple {
-        d.push(t);
-    }
-    // Cargo's built-in profiles build into `debug` (dev, test) and `release` (release,
-    // bench); a custom profile into a directory of its name.
-    d.push(match profile {
-        "dev" | "test" => "debug",
-        "bench" => "release",
-        other => other,
-    });
-    d
-}
-
 /// The table with the variants applied.
 fn table(meta: &PackageMeta, variants: &[String]) -> Result<Map<String, Value>, RpmError> {
-    let mut table = match meta.metadata_table("generate-rpm") {
+    let table = match meta.metadata_table("generate-rpm") {
         Some(Value::Object(m)) => m.clone(),
         Some(other) => return Err(bad(TABLE, "a table", other)),
         None => {
@@ -262,25 +186,13 @@ fn table(meta: &PackageMeta, variants: &[String]) -> Result<Map<String, Value>, 
             });
         }
     };
-    for name in variants {
-        let key = format!("{TABLE}.variants.{name}");
-        match table.get("variants").and_then(|v| v.get(name)) {
-            Some(Value::Object(over)) => {
-                for (k, v) in over.clone() {
-                    table.insert(k, v);
-                }
-            }
-            Some(other) => return Err(bad(&key, "a table", other)),
-            None => {
-                return Err(RpmError::BadKey {
-                    key,
-                    expected: "a table",
-                    found: "nothing".into(),
-                });
-            }
-        }
-    }
-    Ok(table)
+    crate::cargo::apply_variants(table, TABLE, variants).map_err(|v| RpmError::BadKey {
+        key: v.key,
+        expected: "a table",
+        found: v
+            .found
+            .map_or_else(|| "nothing".to_owned(), |f| f.to_string()),
+    })
 }
 
 fn bad(key: &str, expected: &'static str, found: &Value) -> RpmError {

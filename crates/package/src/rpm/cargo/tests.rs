@@ -270,18 +270,6 @@ fn duplicate_and_escaping_destinations_are_tree_errors() {
 }
 
 #[test]
-fn build_directories() {
-    let t = Path::new("/w/target");
-    let triple = Some("aarch64-unknown-linux-gnu".to_owned());
-    assert_eq!(build_dir(t, None, "dev"), Path::new("/w/target/debug"));
-    assert_eq!(build_dir(t, None, "bench"), Path::new("/w/target/release"));
-    assert_eq!(
-        build_dir(t, triple, "dist"),
-        Path::new("/w/target/aarch64-unknown-linux-gnu/dist")
-    );
-}
-
-#[test]
 fn versions_and_wildcards() {
     assert_eq!(rpm_version("1.2.3"), "1.2.3");
     assert_eq!(rpm_version("1.0.0-alpha-2"), "1.0.0~alpha.2");
