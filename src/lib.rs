@@ -4,9 +4,9 @@
 //!
 //! | module | crate | feature | what it does |
 //! |---|---|---|---|
-//! | [`core`] | `consign-core` | always | digests, hashing, checksum files, file trees, platforms, package metadata, artifacts, atomic output |
-//! | `package` | `consign-package` | `package` | tar/zip archives, rpm packages (and more Linux/macOS/Windows packages) |
-//! | `sign` | `consign-sign` | `sign` | signatures and attestations |
+//! | [`core`] | `consign-core` | always | digests, hashing, checksum files, file trees, platforms, package metadata, artifacts, atomic output; the signing seam (`Signer`), the writer shape (`ArtifactWriter`), progress and cancellation (`Monitor`) |
+//! | `package` | `consign-package` | `package` | tar/zip archives, `.deb` and `.rpm` packages (every format feature on) |
+//! | `sign` | `consign-sign` | `sign` | OpenPGP and cosign signers and verifiers, attestations |
 //! | `oci` | `consign-oci` | `oci` | OCI images, layouts and registries |
 //! | `sbom` | `consign-sbom` | `sbom` | CycloneDX and SPDX documents |
 //!

@@ -13,6 +13,7 @@ use std::process::Command;
 use common::debsig::{debsig_dirs, debsig_verify};
 use common::keys::{Inputs, date, signing_key, write_package};
 use common::{require_tool, run, run_ok};
+use consign::package::ArtifactWriter;
 use consign::package::deb::{Deb, DebError, verify_origin};
 use consign::sign::openpgp::OpenPgpVerifier;
 use consign::sign::{Error, KeyAlgorithm, Signer};
@@ -230,4 +231,44 @@ fn verify_origin_checks_packages_signed_by_debsigs() {
     let (policies, keyrings) = debsig_dirs(&dir.path().join("debsig"), public.as_bytes(), &fpr);
     let (ok, report) = debsig_verify(&policies, &keyrings, &pkg);
     assert!(!ok, "debsig-verify accepted a SHA-1 signature:\n{report}");
+}
+
+#[test]
+fn a_signer_whose_format_a_package_cannot_embed_is_refused() {
+    use consign::package::rpm::{Rpm, RpmError};
+    use consign::sign::SignatureFormat;
+    use consign::sign::cosign::{CosignKey, CosignSigner};
+
+    // A cosign key signs blobs, not OpenPGP packets: neither package format can hold it.
+    let cosign = CosignSigner::new(CosignKey::generate().unwrap(), "cosign");
+    let inputs = inputs();
+    let dir = tempfile::tempdir().unwrap();
+    let platform = "x86_64-unknown-linux-gnu".parse().unwrap();
+    let deb = Deb::new(&inputs.tree, &inputs.meta, platform, date()).signer(&cosign);
+    let err = deb.write_into(dir.path()).unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            DebError::Sign {
+                source: Error::UnsupportedFormat {
+                    format: SignatureFormat::OpenPgpBinary,
+                    ..
+                }
+            }
+        ),
+        "{err}"
+    );
+    let rpm = Rpm::new(&inputs.tree, &inputs.meta, platform, date()).signer(&cosign);
+    let err = rpm.write_into(dir.path()).unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            RpmError::Sign {
+                source: Error::UnsupportedFormat { .. }
+            }
+        ),
+        "{err}"
+    );
+    // Nothing was left behind.
+    assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
 }
