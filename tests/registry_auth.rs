@@ -24,7 +24,7 @@ use consign::oci::registry::{
 };
 use consign::oci::{MediaType, Reference, Repository};
 use support::{Registry, RegistryAuth, test_image};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 
 const USER: &str = "ci";
@@ -257,17 +257,9 @@ async fn bearer_server() -> (String, Arc<Seen>) {
             let (host, seen) = (h.clone(), s.clone());
             tokio::spawn(async move {
                 let mut conn = BufReader::new(conn);
-                let mut head = Vec::new();
-                loop {
-                    let mut line = String::new();
-                    if conn.read_line(&mut line).await.unwrap_or(0) == 0 {
-                        return;
-                    }
-                    if line == "\r\n" {
-                        break;
-                    }
-                    head.push(line.trim_end().to_owned());
-                }
+                let Some(head) = crate::support::read_head(&mut conn).await else {
+                    return;
+                };
                 let target = head[0].split(' ').nth(1).unwrap_or("").to_owned();
                 let auth = head
                     .iter()

@@ -5,13 +5,17 @@
 // Test code: an unwrap that fails is a failing test.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+#[path = "registry/support.rs"]
+mod support;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use consign::oci::Reference;
 use consign::oci::registry::{Client, ClientOptions, Credentials, ErrorCode, RetryPolicy};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 
 /// How the mock answers every request.
@@ -35,14 +39,8 @@ async fn mock(answer: Answer) -> (String, Arc<AtomicU64>) {
             let sent = counter.clone();
             tokio::spawn(async move {
                 let mut conn = BufReader::new(conn);
-                loop {
-                    let mut line = String::new();
-                    if conn.read_line(&mut line).await.unwrap_or(0) == 0 {
-                        return;
-                    }
-                    if line == "\r\n" {
-                        break;
-                    }
+                if support::read_head(&mut conn).await.is_none() {
+                    return;
                 }
                 let conn = conn.get_mut();
                 match answer {

@@ -32,14 +32,21 @@ impl Pki {
         let openssl = |args: &[&str]| {
             run_ok(Command::new("openssl").current_dir(d).args(args));
         };
-        openssl(&[
-            "req",
+        // A new P-256 key, unencrypted, with the request.
+        let new_key = |rest: &[&str]| {
+            let key = [
+                "req",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-nodes",
+            ];
+            openssl(&[&key[..], rest].concat());
+        };
+        // `-x509`: a self-signed CA certificate instead of a request.
+        new_key(&[
             "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
             "-keyout",
             "ca.key",
             "-out",
@@ -53,13 +60,7 @@ impl Pki {
             "-addext",
             "keyUsage=critical,keyCertSign,cRLSign",
         ]);
-        openssl(&[
-            "req",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
+        new_key(&[
             "-keyout",
             "server.key",
             "-out",

@@ -26,7 +26,7 @@ mod signing;
 
 use consign::core::{
     Algorithm, Artifact, ArtifactKind, Entry, FileTree, Libc, Monitor, PackageMeta, Platform,
-    ReleaseManifest, SourceDate, Style, WriteReport, write_atomic,
+    ReleaseManifest, SourceDate, Style, write_atomic,
 };
 use consign::package::ArtifactWriter;
 use consign::package::archive::release_stem;
@@ -287,16 +287,7 @@ impl Release {
         W::Error: 'static,
     {
         let (artifact, report) = writer.write_into(&self.out)?;
-        let written = report.written();
-        self.say(format_args!(
-            "{}: {} bytes, {}",
-            artifact.name,
-            written.size,
-            written.sha256().ok_or("no sha256")?
-        ));
-        self.manifest.add(artifact.clone())?;
-        let inventory = self.crates.clone().with_files(files)?;
-        self.pending_sboms.push((artifact, inventory));
+        self.record_release(artifact, files)?;
         Ok(report)
     }
 
@@ -376,13 +367,14 @@ impl Release {
             )
             .signer(pgp);
         let (rpm_artifact, _) = rpm.write_into(&self.out)?;
-        self.record_package(deb_artifact, &tree)?;
-        self.record_package(rpm_artifact, &tree)
+        self.record_release(deb_artifact, &tree)?;
+        self.record_release(rpm_artifact, &tree)
     }
 
-    /// Records a package written by [`Release::packages`] (the package writers borrow the
-    /// signer from the keys, so they cannot go through [`Release::release`]).
-    fn record_package(&mut self, artifact: Artifact, files: &FileTree) -> Result<(), Error> {
+    /// Records a released file and queues its SBOMs (the crates plus `files`). The packages
+    /// call it directly: their writers borrow the signer from the keys, so they cannot go
+    /// through [`Release::release`].
+    fn record_release(&mut self, artifact: Artifact, files: &FileTree) -> Result<(), Error> {
         self.say(format_args!(
             "{}: {} bytes, {}",
             artifact.name,

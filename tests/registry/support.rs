@@ -316,3 +316,23 @@ pub fn skopeo_raw(reference: &str) -> Vec<u8> {
     );
     out.stdout
 }
+
+/// The request line and header lines of the next request on `conn`, without their line ends;
+/// `None` when the peer closed first. For the mock registries of the tests.
+pub async fn read_head<R>(conn: &mut R) -> Option<Vec<String>>
+where
+    R: tokio::io::AsyncBufRead + Unpin,
+{
+    use tokio::io::AsyncBufReadExt;
+    let mut head = Vec::new();
+    loop {
+        let mut line = String::new();
+        if conn.read_line(&mut line).await.unwrap_or(0) == 0 {
+            return None;
+        }
+        if line == "\r\n" {
+            return Some(head);
+        }
+        head.push(line.trim_end().to_owned());
+    }
+}

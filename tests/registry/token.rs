@@ -10,7 +10,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 
 use crate::common::{require_tool, run_ok};
@@ -70,17 +70,9 @@ pub async fn start(dir: &Path, user: &str, password: &str) -> TokenService {
             );
             tokio::spawn(async move {
                 let mut conn = BufReader::new(conn);
-                let mut head = Vec::new();
-                loop {
-                    let mut line = String::new();
-                    if conn.read_line(&mut line).await.unwrap_or(0) == 0 {
-                        return;
-                    }
-                    if line == "\r\n" {
-                        break;
-                    }
-                    head.push(line.trim_end().to_owned());
-                }
+                let Some(head) = crate::support::read_head(&mut conn).await else {
+                    return;
+                };
                 let target = head[0].split(' ').nth(1).unwrap_or("").to_owned();
                 let authorized = head.iter().any(|h| {
                     h.to_ascii_lowercase().starts_with("authorization:")

@@ -77,21 +77,25 @@ pub fn hash_files_monitored<P: AsRef<Path> + Sync>(
     jobs: Jobs,
     monitor: &Monitor,
 ) -> Vec<Result<Written, IoError>> {
-    let size = |p: &P| std::fs::metadata(p).map_or(0, |m| m.len());
-    monitor.begin("hash", Some(paths.iter().map(size).sum()));
+    let sizes: Vec<u64> = paths
+        .iter()
+        .map(|p| std::fs::metadata(p).map_or(0, |m| m.len()))
+        .collect();
+    monitor.begin("hash", Some(sizes.iter().sum()));
     let results = if let [path] = paths
         && jobs.count() > 1
     {
         // One file and spare cores: read and hash on two threads.
         vec![hash_file_pipelined(path.as_ref(), algorithms, monitor)]
     } else {
+        let order: Vec<usize> = (0..paths.len()).collect();
         map_parallel(
-            paths,
+            &order,
             jobs,
             // Largest first: a big file started last would leave one core idle at the end.
-            size,
-            |p| {
-                let path = p.as_ref();
+            |&i| sizes[i],
+            |&i| {
+                let path = paths[i].as_ref();
                 let file = std::fs::File::open(path).map_err(|e| IoError::new("open", path, e))?;
                 hash_reader(monitor.reader(file), algorithms)
                     .map_err(|e| IoError::new("read", path, e))

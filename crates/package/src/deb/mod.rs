@@ -72,11 +72,10 @@ mod options;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
-use std::path::Path;
 
 use consign_core::{
-    ArtifactKind, ArtifactWriter, AtomicFile, Entry, EntryKind, FileTree, HashingWriter, Monitor,
-    PackageMeta, Platform, RelPath, SourceDate, WriteReport, Written,
+    ArtifactKind, ArtifactWriter, Entry, EntryKind, FileTree, HashingWriter, Monitor, PackageMeta,
+    Platform, RelPath, SourceDate, WriteReport, Written,
 };
 use md5::Digest as _;
 
@@ -179,19 +178,6 @@ impl ArtifactWriter for Deb<'_> {
     fn write_to<W: Write>(&self, out: W) -> Result<DebReport, DebError> {
         let plan = self.plan()?;
         let written = self.write_monitored(&plan, out)?;
-        Ok(DebReport {
-            written,
-            control: plan.control,
-        })
-    }
-
-    /// Writes the package to `path` atomically; the inputs are checked before the temporary
-    /// file is created.
-    fn write_to_path(&self, path: impl AsRef<Path>) -> Result<DebReport, DebError> {
-        let plan = self.plan()?;
-        let mut file = AtomicFile::create(path.as_ref())?;
-        let written = self.write_monitored(&plan, &mut file)?;
-        file.commit()?;
         Ok(DebReport {
             written,
             control: plan.control,

@@ -237,7 +237,7 @@ impl<'a> Plan<'a> {
 
     /// The encoded main header.
     pub(crate) fn main_header(
-        self,
+        &self,
         file_digests: Vec<String>,
         raw: &Written,
         packed: &Written,
@@ -286,7 +286,7 @@ impl<'a> Plan<'a> {
             SOURCERPM,
             format!("{}-{}-{}.src.rpm", id.name, id.version, id.release),
         );
-        self.relations.put(&mut h);
+        self.relations.clone().put(&mut h);
         h.string(
             RPMVERSION,
             concat!("consign-package ", env!("CARGO_PKG_VERSION")),

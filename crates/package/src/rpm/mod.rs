@@ -416,11 +416,6 @@ impl ArtifactWriter for Rpm<'_> {
             .finish()
             .map_err(|source| RpmError::Spool { source })?;
         let lead = plan.lead();
-        // The header consumes the plan: take its description now, the digests at the end.
-        let report = plan.report(Written {
-            size: 0,
-            digests: Default::default(),
-        });
         let main = plan.main_header(file_digests, &spool.raw, &spool.packed)?;
         let signature = assemble::signature_header(
             &main,
@@ -438,7 +433,7 @@ impl ArtifactWriter for Rpm<'_> {
         spool.copy_to(&mut out).map_err(output)?;
         let (mut out, written) = out.finish();
         out.flush().map_err(output)?;
-        Ok(RpmReport { written, ..report })
+        Ok(plan.report(written))
     }
 }
 
