@@ -1,6 +1,7 @@
 //! Registry error answers, from a mock registry on loopback: the specification's error body
-//! becomes typed codes, and an endless chunked error body is cut after 64 KiB instead of
-//! being read whole.
+//! becomes typed codes, an endless chunked error body is cut after 64 KiB instead of being
+//! read whole, and a blob download whose connection always drops mid-body is retried a
+//! bounded number of times and leaves no file.
 
 // Test code: an unwrap that fails is a failing test.
 #![allow(clippy::unwrap_used)]
@@ -13,8 +14,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use consign::oci::Reference;
-use consign::oci::registry::{Client, ClientOptions, Credentials, ErrorCode, RetryPolicy};
+use consign::core::{Algorithm, Digest};
+use consign::oci::registry::{
+    Client, ClientOptions, Credentials, ErrorCode, RegistryError, RetryPolicy,
+};
+use consign::oci::{Descriptor, MediaType, Reference, Repository};
 use tokio::io::{AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 
@@ -25,6 +29,8 @@ enum Answer {
     ManifestUnknown,
     /// 400 whose chunked body never ends (a JSON prefix, then `x` forever).
     Endless,
+    /// 200 announcing 1 MiB, then the connection closed after 10 bytes.
+    Truncated,
 }
 
 /// A registry on 127.0.0.1 answering every request with `answer`; its `host:port` and the
@@ -43,7 +49,18 @@ async fn mock(answer: Answer) -> (String, Arc<AtomicU64>) {
                     return;
                 }
                 let conn = conn.get_mut();
+                sent.fetch_add(
+                    u64::from(matches!(answer, Answer::Truncated)),
+                    Ordering::Relaxed,
+                );
                 match answer {
+                    Answer::Truncated => {
+                        let head = "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n\
+                                    Content-Length: 1048576\r\nConnection: close\r\n\r\n";
+                        let _ = conn.write_all(head.as_bytes()).await;
+                        let _ = conn.write_all(&[0u8; 10]).await;
+                        // Dropping the connection here cuts the body.
+                    }
                     Answer::ManifestUnknown => {
                         let body = br#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown","detail":{"Tag":"1.0"}}]}"#;
                         let head = format!(
@@ -137,4 +154,39 @@ async fn an_endless_error_body_is_cut_not_read_whole() {
         sent < 32 << 20,
         "the client read {sent} bytes of an error body"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_download_that_always_drops_is_retried_a_bounded_number_of_times() {
+    let (host, requests) = mock(Answer::Truncated).await;
+    let options = ClientOptions::default()
+        .plain_http(true)
+        .credentials(Credentials::Anonymous)
+        .retry(
+            RetryPolicy::default()
+                .base_delay(Duration::from_millis(10))
+                .max_delay(Duration::from_millis(50))
+                .max_attempts(4)
+                .deadline(Duration::from_secs(10)),
+        );
+    let client = Client::new(&host, options).unwrap();
+    let repo = Repository::new("acme/tool").unwrap();
+    let blob = Descriptor::new(
+        MediaType::LayerGzip,
+        Digest::of(Algorithm::Sha256, b"never sent"),
+        1 << 20,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("blob");
+    let start = Instant::now();
+    let err = client
+        .pull_blob_to_file(&repo, &blob, &path)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, RegistryError::GaveUp { .. }), "{err}");
+    let requests = requests.load(Ordering::Relaxed);
+    assert!((2..=4).contains(&requests), "{requests} requests");
+    assert!(start.elapsed() < Duration::from_secs(10));
+    // Neither the blob nor its partial file is left.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
