@@ -76,7 +76,9 @@ fn parse_args() -> Result<Args, String> {
 fn run(a: Args) -> Result<(), Box<dyn std::error::Error>> {
     let package = match &a.package {
         Some(p) => p.clone(),
-        None => PackageMeta::from_manifest(&a.manifest, None)?.name,
+        None => PackageMeta::from_manifest(&a.manifest, None)?
+            .name()
+            .to_owned(),
     };
     let target: TargetTriple = match &a.target {
         Some(t) => t.parse()?,

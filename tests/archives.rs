@@ -13,7 +13,7 @@ use std::process::{Command, Stdio};
 use common::{require_tool, run, run_ok};
 use consign::core::{Entry, FileTree, RelPath, SourceDate};
 use consign::package::ArtifactWriter;
-use consign::package::{Archive, ArchiveError, ArchiveFormat, ArchiveOptions};
+use consign::package::{Archive, ArchiveError, ArchiveFormat, ArchiveOptions, Error};
 
 const DATE: u64 = 1_700_000_000; // 2023-11-14T22:13:20Z
 const TOP: &str = "demo-1.0.0-x86_64-unknown-linux-gnu";
@@ -410,7 +410,7 @@ fn bad_input_is_a_typed_error_and_leaves_no_file() {
             .write_to_path(&out)
             .unwrap_err();
         assert!(
-            matches!(err, ArchiveError::Entry { ref path, .. } if path.as_str() == "a"),
+            matches!(err, Error::Entry { ref path, .. } if path.as_str() == "a"),
             "{format:?}: {err}"
         );
         assert!(!out.exists(), "{format:?}: partial archive left behind");
@@ -422,13 +422,16 @@ fn bad_input_is_a_typed_error_and_leaves_no_file() {
     assert_eq!(leftovers.len(), 1, "temporary files left: {leftovers:?}");
     assert!(matches!(
         Archive::new(ArchiveFormat::TarGz, &tree, SourceDate::from_unix(0)).top_level_dir("../x"),
-        Err(ArchiveError::Tree(_))
+        Err(Error::Tree(_))
     ));
     let err = Archive::new(ArchiveFormat::TarGz, &tree, SourceDate::from_unix(0))
         .options(ArchiveOptions::default().level(10))
         .write_to(Vec::new())
         .unwrap_err();
-    assert!(matches!(err, ArchiveError::Level { level: 10, .. }));
+    assert!(matches!(
+        err,
+        Error::Archive(ArchiveError::Level { level: 10, .. })
+    ));
     let mut named = FileTree::new();
     named
         .insert("f", Entry::bytes(vec![]).names(Some(&"u".repeat(40)), None))
@@ -436,5 +439,5 @@ fn bad_input_is_a_typed_error_and_leaves_no_file() {
     let err = Archive::new(ArchiveFormat::Tar, &named, SourceDate::from_unix(0))
         .write_to(Vec::new())
         .unwrap_err();
-    assert!(matches!(err, ArchiveError::OwnerName { .. }), "{err}");
+    assert!(matches!(err, Error::OwnerName { .. }), "{err}");
 }

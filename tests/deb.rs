@@ -15,11 +15,11 @@ use std::process::Command;
 
 use common::{require_tool, run, run_ok};
 use consign::core::{Entry, FileTree, PackageMeta, Platform, SourceDate, TreeError};
-use consign::package::ArtifactWriter;
 use consign::package::compress::{Codec, Compression};
 use consign::package::deb::{
     CargoDeb, CargoTarget, Deb, DebError, DebOptions, RelationField, Script,
 };
+use consign::package::{ArtifactWriter, CargoError, Error};
 use fixture::{
     DATE, MAINTAINER, VERSION, cargo_project, field, host, install_into_temporary_root, listing,
     long_target, peak_rss_kib, small_inputs, with_codec,
@@ -376,7 +376,7 @@ fn bad_input_is_a_typed_error_naming_the_value_and_leaves_nothing() {
     let out = dir.path().join("out.deb");
     let date = SourceDate::from_unix(DATE);
     let linux = host();
-    let check = |deb: Deb<'_>, what: &str, matches: &dyn Fn(&DebError) -> bool| {
+    let check = |deb: Deb<'_>, what: &str, matches: &dyn Fn(&Error) -> bool| {
         let err = deb.write_to_path(&out).unwrap_err();
         assert!(matches(&err), "{what}: unexpected {err:?}");
         assert!(!out.exists(), "{what}: partial package left behind");
@@ -388,31 +388,31 @@ fn bad_input_is_a_typed_error_naming_the_value_and_leaves_nothing() {
     };
 
     let mut bad = meta.clone();
-    bad.name = "Demo_Pkg".into();
+    bad.set_name("Demo_Pkg").unwrap();
     let msg = check(
         Deb::new(&tree, &bad, linux, date),
         "name",
-        &|e| matches!(e, DebError::Name { name, .. } if name == "Demo_Pkg"),
+        &|e| matches!(e, Error::Deb(DebError::Name { name, .. }) if name == "Demo_Pkg"),
     );
     assert!(msg.contains("\"Demo_Pkg\""), "{msg}");
 
     let mut bad = meta.clone();
-    bad.version = "v1.0".into();
+    bad.set_version("v1.0".parse().unwrap());
     check(
         Deb::new(&tree, &bad, linux, date),
         "version",
-        &|e| matches!(e, DebError::Version { version, .. } if version == "v1.0"),
+        &|e| matches!(e, Error::Deb(DebError::Version { version, .. }) if version == "v1.0"),
     );
     let opts = DebOptions::default().revision("1_2");
     check(
         Deb::new(&tree, &meta, linux, date).options(opts),
         "revision",
-        &|e| matches!(e, DebError::Version { version, .. } if version == "1.0.0-1_2"),
+        &|e| matches!(e, Error::Deb(DebError::Version { version, .. }) if version == "1.0.0-1_2"),
     );
 
     let mac: Platform = "aarch64-apple-darwin".parse().unwrap();
     let msg = check(Deb::new(&tree, &meta, mac, date), "architecture", &|e| {
-        matches!(e, DebError::Platform(_))
+        matches!(e, Error::Platform(_))
     });
     assert!(msg.contains("aarch64-apple-darwin"), "{msg}");
     let unknown = "sparc64-unknown-linux-gnu".parse::<Platform>().unwrap_err();
@@ -431,19 +431,19 @@ fn bad_input_is_a_typed_error_naming_the_value_and_leaves_nothing() {
         check(
             Deb::new(&tree, &bad, linux, date),
             name,
-            &|e| matches!(e, DebError::Missing { field, .. } if *field == name),
+            &|e| matches!(e, Error::Missing { field, .. } if *field == name),
         );
     }
     let bad = meta.clone().maintainer("nobody");
     check(
         Deb::new(&tree, &bad, linux, date),
         "maintainer format",
-        &|e| matches!(e, DebError::Field { field: "Maintainer", value, .. } if value == "nobody"),
+        &|e| matches!(e, Error::Invalid { field: "Maintainer", value, .. } if value == "nobody"),
     );
     let bad_rel = DebOptions::default().relations(RelationField::Depends, "libc6 (> 2)");
     assert!(matches!(
         bad_rel,
-        Err(DebError::Relation { ref relation, .. }) if relation == "libc6 (> 2)"
+        Err(Error::Deb(DebError::Relation { ref relation, .. })) if relation == "libc6 (> 2)"
     ));
     let opts = DebOptions::default().script(Script::Postinst, "set -e\n");
     check(
@@ -452,7 +452,7 @@ fn bad_input_is_a_typed_error_naming_the_value_and_leaves_nothing() {
         &|e| {
             matches!(
                 e,
-                DebError::Field {
+                Error::Invalid {
                     field: "postinst",
                     ..
                 }
@@ -463,7 +463,7 @@ fn bad_input_is_a_typed_error_naming_the_value_and_leaves_nothing() {
     check(
         Deb::new(&tree, &meta, linux, date).options(opts),
         "triggers",
-        &|e| matches!(e, DebError::Field { field: "triggers", value, .. } if value.starts_with("interested")),
+        &|e| matches!(e, Error::Invalid { field: "triggers", value, .. } if value.starts_with("interested")),
     );
 
     // A file that shrinks after it was added: the error names it, nothing is left.
@@ -476,20 +476,20 @@ fn bad_input_is_a_typed_error_naming_the_value_and_leaves_nothing() {
     check(
         Deb::new(&t, &meta, linux, date),
         "unreadable file",
-        &|e| matches!(e, DebError::Entry { path, .. } if path.as_str() == "usr/share/demo/shrinks"),
+        &|e| matches!(e, Error::Entry { path, .. } if path.as_str() == "usr/share/demo/shrinks"),
     );
     fs::remove_file(&shrinking).unwrap();
     check(
         Deb::new(&t, &meta, linux, date),
         "missing file",
-        &|e| matches!(e, DebError::Entry { path, .. } if path.as_str() == "usr/share/demo/shrinks"),
+        &|e| matches!(e, Error::Entry { path, .. } if path.as_str() == "usr/share/demo/shrinks"),
     );
     let mut t = tree.clone();
     t.insert("var/lib/demo", Entry::dir().config()).unwrap();
     check(
         Deb::new(&t, &meta, linux, date),
         "conffile",
-        &|e| matches!(e, DebError::Conffile { path } if path.as_str() == "var/lib/demo"),
+        &|e| matches!(e, Error::Deb(DebError::Conffile { path }) if path.as_str() == "var/lib/demo"),
     );
 }
 
@@ -523,31 +523,31 @@ fn cargo_metadata_errors_name_the_key_and_the_path() {
     let err = load(r#"assets = [["a.txt", "usr/share/demo/", "644"], ["a.txt", "usr/share/demo/a.txt", "644"]]"#)
         .unwrap_err();
     assert!(
-        matches!(err, DebError::Tree(TreeError::Duplicate { ref path }) if path.as_str() == "usr/share/demo/a.txt"),
+        matches!(err, Error::Tree(TreeError::Duplicate { ref path }) if path.as_str() == "usr/share/demo/a.txt"),
         "{err}"
     );
     // A destination outside the tree.
     let err = load(r#"assets = [["a.txt", "usr/../../etc/passwd", "644"]]"#).unwrap_err();
     assert!(
-        matches!(err, DebError::Tree(TreeError::InvalidPath { ref path, .. }) if path == "usr/../../etc/passwd"),
+        matches!(err, Error::Tree(TreeError::InvalidPath { ref path, .. }) if path == "usr/../../etc/passwd"),
         "{err}"
     );
     // An asset that cannot be read.
     let err = load(r#"assets = [["missing.txt", "usr/share/demo/", "644"]]"#).unwrap_err();
     assert!(
-        matches!(err, DebError::Tree(TreeError::Unreadable { ref path, .. }) if path.ends_with("missing.txt")),
+        matches!(err, Error::Tree(TreeError::Unreadable { ref path, .. }) if path.ends_with("missing.txt")),
         "{err}"
     );
     // An unknown key and a malformed one.
     let err = load("colour = \"blue\"").unwrap_err();
     assert!(
-        matches!(err, DebError::Metadata { ref key, .. } if key == "colour"),
+        matches!(err, Error::Cargo(CargoError::UnknownKey { ref key, .. }) if key == "package.metadata.deb.colour"),
         "{err}"
     );
-    assert!(err.to_string().contains("`colour`"), "{err}");
+    assert!(err.to_string().contains("colour"), "{err}");
     let err = load("depends = 42").unwrap_err();
     assert!(
-        matches!(err, DebError::Metadata { ref key, .. } if key == "depends"),
+        matches!(err, Error::Cargo(ref e) if e.key() == "package.metadata.deb.depends"),
         "{err}"
     );
     // A well-formed table still builds.

@@ -14,6 +14,7 @@ use common::debsig::{debsig_dirs, debsig_verify};
 use common::keys::{Inputs, date, signing_key, write_package};
 use common::{require_tool, run, run_ok};
 use consign::package::ArtifactWriter;
+use consign::package::Error as PackageError;
 use consign::package::deb::{Deb, DebError, verify_origin};
 use consign::sign::openpgp::OpenPgpVerifier;
 use consign::sign::{Error, KeyAlgorithm, Signer};
@@ -99,7 +100,7 @@ fn debsig_verify_accepts_our_origin_signatures() {
         assert!(!ok, "debsig-verify accepted a tampered package:\n{report}");
         assert!(matches!(
             verify_origin(&tampered_path, &verifier),
-            Err(DebError::Sign {
+            Err(PackageError::Sign {
                 source: Error::BadSignature { .. }
             })
         ));
@@ -112,7 +113,7 @@ fn debsig_verify_accepts_our_origin_signatures() {
         assert!(!ok, "debsig-verify accepted another key:\n{report}");
         assert!(matches!(
             verify_origin(&foreign, &verifier),
-            Err(DebError::Sign {
+            Err(PackageError::Sign {
                 source: Error::WrongKey { .. }
             })
         ));
@@ -123,7 +124,7 @@ fn debsig_verify_accepts_our_origin_signatures() {
         assert!(!debsig_verify(&policies, &keyrings, &unsigned).0);
         assert!(matches!(
             verify_origin(&unsigned, &verifier),
-            Err(DebError::Unsigned { .. })
+            Err(PackageError::Deb(DebError::Unsigned { .. }))
         ));
     }
 }
@@ -217,7 +218,7 @@ fn verify_origin_checks_packages_signed_by_debsigs() {
     // an error that says so, and accepted when SHA-1 is allowed explicitly.
     let verifier = OpenPgpVerifier::from_keys(public.as_bytes()).unwrap();
     match verify_origin(&pkg, &verifier) {
-        Err(DebError::Sign {
+        Err(PackageError::Sign {
             source: Error::UnsupportedAlgorithm { algorithm, .. },
         }) => assert_eq!(algorithm, "Sha1"),
         other => panic!("expected a refused SHA-1 signature, got {other:?}"),
@@ -235,7 +236,7 @@ fn verify_origin_checks_packages_signed_by_debsigs() {
 
 #[test]
 fn a_signer_whose_format_a_package_cannot_embed_is_refused() {
-    use consign::package::rpm::{Rpm, RpmError};
+    use consign::package::rpm::Rpm;
     use consign::sign::SignatureFormat;
     use consign::sign::cosign::{CosignKey, CosignSigner};
 
@@ -249,7 +250,7 @@ fn a_signer_whose_format_a_package_cannot_embed_is_refused() {
     assert!(
         matches!(
             &err,
-            DebError::Sign {
+            PackageError::Sign {
                 source: Error::UnsupportedFormat {
                     format: SignatureFormat::OpenPgpBinary,
                     ..
@@ -263,7 +264,7 @@ fn a_signer_whose_format_a_package_cannot_embed_is_refused() {
     assert!(
         matches!(
             &err,
-            RpmError::Sign {
+            PackageError::Sign {
                 source: Error::UnsupportedFormat { .. }
             }
         ),

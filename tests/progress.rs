@@ -17,9 +17,11 @@ use consign::core::{Algorithm, Interrupted, Jobs, hash_files_monitored};
 use consign::core::{Entry, FileTree, Monitor, PackageMeta, Progress, SourceDate};
 use consign::oci::registry::{BlobSource, ClientOptions, RegistryError};
 use consign::oci::{Error as OciError, LayerBuilder, LayerOptions, OciLayout, Repository};
-use consign::package::deb::{Deb, DebError, DebOptions};
-use consign::package::rpm::{Rpm, RpmError, RpmOptions};
-use consign::package::{Archive, ArchiveError, ArchiveFormat, ArchiveOptions, ArtifactWriter};
+use consign::package::deb::{Deb, DebOptions};
+use consign::package::rpm::{Rpm, RpmOptions};
+use consign::package::{
+    Archive, ArchiveFormat, ArchiveOptions, ArtifactWriter, Error as PackageError,
+};
 
 /// Records what it is told; sets `stop` once `stop_after` bytes were reported.
 struct Recorder {
@@ -127,7 +129,7 @@ fn archive_reports_every_byte_once_and_stops_when_interrupted() {
             .options(ArchiveOptions::default().monitor(stopping.monitor()));
         let err = archive.write_into(out.path()).unwrap_err();
         assert!(
-            matches!(err, ArchiveError::Interrupted(_)),
+            matches!(err, PackageError::Interrupted(_)),
             "{format:?}: {err}"
         );
         assert!(listing(out.path()).is_empty(), "{:?}", listing(out.path()));
@@ -149,13 +151,13 @@ fn packages_stop_when_interrupted_and_leave_nothing() {
     let deb = Deb::new(&tree, &meta, platform, date)
         .options(DebOptions::default().monitor(stopping.monitor()));
     let err = deb.write_into(out.path()).unwrap_err();
-    assert!(matches!(err, DebError::Interrupted(_)), "{err}");
+    assert!(matches!(err, PackageError::Interrupted(_)), "{err}");
 
     let stopping = Recorder::new(MIB as u64);
     let rpm = Rpm::new(&tree, &meta, platform, date)
         .options(RpmOptions::default().monitor(stopping.monitor()));
     let err = rpm.write_into(out.path()).unwrap_err();
-    assert!(matches!(err, RpmError::Interrupted(_)), "{err}");
+    assert!(matches!(err, PackageError::Interrupted(_)), "{err}");
     assert!(listing(out.path()).is_empty(), "{:?}", listing(out.path()));
 
     // A flag set before the start stops before anything is read.
@@ -165,7 +167,7 @@ fn packages_stop_when_interrupted_and_leave_nothing() {
         .options(DebOptions::default().monitor(early.monitor()));
     assert!(matches!(
         deb.write_to(Vec::new()),
-        Err(DebError::Interrupted(_))
+        Err(PackageError::Interrupted(_))
     ));
     assert_eq!(early.bytes.load(Ordering::Relaxed), 0);
 
@@ -200,7 +202,7 @@ fn layer_stops_when_interrupted_and_leaves_no_blob() {
         .write_into(&layout)
         .unwrap_err();
     assert!(
-        matches!(err, OciError::Layer(ArchiveError::Interrupted(_))),
+        matches!(err, OciError::Layer(PackageError::Interrupted(_))),
         "{err}"
     );
     assert_eq!(listing(&blobs), before);

@@ -42,7 +42,7 @@ pub fn write_layout(
     let layout = OciLayout::create(dir)?;
     let layer_options = LayerOptions::default().monitor(monitor.clone());
     let image_platform = ImagePlatform::from(platform);
-    let name = &meta.name;
+    let name = &meta.name();
     let entrypoint = format!("/usr/local/bin/{name}");
 
     let mut files = FileTree::new();
@@ -57,7 +57,7 @@ pub fn write_layout(
         LayerBuilder::new(&files, date)
             .options(layer_options.clone())
             .write_into(&layout)?,
-        History::new(format!("consign release: {name} {}", meta.version)).created(date),
+        History::new(format!("consign release: {name} {}", meta.version())).created(date),
     );
     let libraries = runtime_libraries(program, platform)?;
     if !libraries.is_empty() {
@@ -80,7 +80,7 @@ pub fn write_layout(
         .created(date)
         .with_annotations(annotations.clone());
 
-    let version = Tag::sanitize(&meta.version);
+    let version = Tag::sanitize(meta.version().as_str());
     let image_tag = platform_tag(&version, &image_platform);
     image.write_to(&layout, Some(&image_tag))?;
     // The index entry carries the image's platform.

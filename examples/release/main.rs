@@ -226,11 +226,10 @@ impl Release {
                     .into(),
             );
         }
-        meta.name = args.name.unwrap_or_else(|| "consign-sums".into());
+        meta.set_name(args.name.as_deref().unwrap_or("consign-sums"))?;
         if let Some(v) = args.version {
-            meta.version = v;
+            meta.set_version(v.parse()?);
         }
-        let meta = PackageMeta::new(meta.name.clone(), meta.version.clone()).map(|_| meta)?;
         // What the program is built from: Cargo's resolved graph for the built program; for a
         // program given with --binary, only what the metadata says.
         let (program, crates) = match args.binary {
@@ -253,7 +252,7 @@ impl Release {
         let reporter = progress::Reporter::new(args.quiet);
         Ok(Release {
             stem: release_stem(&meta, &platform),
-            manifest: ReleaseManifest::new(&meta.name, &meta.version, date),
+            manifest: ReleaseManifest::new(meta.name(), meta.version().as_str(), date),
             meta,
             platform,
             date,
@@ -294,7 +293,7 @@ impl Release {
     /// The archives: `.tar.gz`, `.tar.xz`, `.tar.zst` and `.zip` of the program, the README
     /// and the licenses under one top-level directory.
     fn archives(&mut self) -> Result<(), Error> {
-        let tree = staging_tree(&self.program, &self.meta.name)?;
+        let tree = staging_tree(&self.program, &self.meta.name())?;
         for format in FORMATS {
             let archive = Archive::new(format, &tree, self.date)
                 .top_level_dir(&self.stem)?
@@ -313,7 +312,7 @@ impl Release {
     /// README as documentation (the .deb adds a generated copyright file and changelog).
     fn packages(&mut self) -> Result<(), Error> {
         let (meta, platform, date) = (self.meta.clone(), self.platform, self.date);
-        let tree = linux_package_tree(&self.program, &meta.name, meta.name == "consign-sums")?;
+        let tree = linux_package_tree(&self.program, &meta.name(), meta.name() == "consign-sums")?;
         // Debian's copyright file names the licenses and points at /usr/share/common-licenses.
         let mut deb_meta = meta.clone();
         deb_meta.license_file = None;
@@ -355,9 +354,9 @@ impl Release {
                         format!(
                             "{} - {}-1",
                             meta.maintainer.as_deref().unwrap_or("consign"),
-                            meta.version
+                            meta.version()
                         ),
-                        format!("- Release {}", meta.version),
+                        format!("- Release {}", meta.version()),
                     )),
             )
             .options(
@@ -460,7 +459,7 @@ impl Release {
         )?;
         self.keys.sign_layout(
             &consign::oci::OciLayout::open(self.out.join("oci"))?,
-            self.registry.as_deref().unwrap_or(&self.meta.name),
+            self.registry.as_deref().unwrap_or(&self.meta.name()),
             &[&oci.image, &oci.index],
             &image_provenance,
         )?;
@@ -470,7 +469,7 @@ impl Release {
                 registry,
                 &oci.image_tag,
                 &oci.index_tag,
-                &self.meta.version,
+                self.meta.version().as_str(),
                 &self.monitor,
             )?;
         }
@@ -508,8 +507,8 @@ impl Release {
         )?;
         self.say(format_args!(
             "release.json: {} {} for {} (source date {}) in {}",
-            self.meta.name,
-            self.meta.version,
+            self.meta.name(),
+            self.meta.version(),
             self.platform,
             self.date,
             self.out.display()

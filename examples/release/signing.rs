@@ -62,7 +62,7 @@ impl Keys {
                      a throwaway Ed25519 key made for this run; its public key is keys/release.asc"
                 );
                 let key = OpenPgpKey::generate(
-                    &format!("{} release (throwaway) <release@invalid>", meta.name),
+                    &format!("{} release (throwaway) <release@invalid>", meta.name()),
                     KeyAlgorithm::Ed25519,
                     date,
                 )?;
@@ -141,8 +141,8 @@ impl Keys {
             None => Provenance::new(BUILD_TYPE, local_builder_id()),
         };
         let mut provenance = provenance
-            .external_parameter("name", meta.name.as_str())
-            .external_parameter("version", meta.version.as_str())
+            .external_parameter("name", meta.name())
+            .external_parameter("version", meta.version().as_str())
             .external_parameter("target", target)
             .external_parameter("sourceDateEpoch", date.unix());
         if let Some(source) = source_revision(meta) {

@@ -8,6 +8,7 @@ use crate::common::{require_tool, run_ok};
 use crate::support::{DATE, MAINTAINER, VERSION, check_digests, examples, platform, rpm_query};
 use consign::core::{Algorithm, Dependency, Entry, FileTree, PackageMeta, Platform, SourceDate};
 use consign::package::ArtifactWriter;
+use consign::package::Error;
 use consign::package::compress::{Codec, Compression};
 use consign::package::rpm::{Rpm, RpmError, RpmOptions, RpmSpec, Scriptlet, ScriptletKind};
 
@@ -67,7 +68,7 @@ fn files_of_4_gib_and_more_use_the_large_file_format() {
 }
 
 /// Writes `rpm` to a fresh path, expecting an error; nothing may be left there.
-fn refused(rpm: &Rpm<'_>, dir: &Path) -> RpmError {
+fn refused(rpm: &Rpm<'_>, dir: &Path) -> Error {
     let out = dir.join("out.rpm");
     let before: Vec<_> = fs::read_dir(dir)
         .unwrap()
@@ -100,8 +101,8 @@ fn bad_input_is_a_typed_error_naming_the_value() {
     let ok = || Rpm::new(&tree, &meta, platform(), date);
     ok().write_to(Vec::new()).unwrap();
 
-    let invalid = |err: RpmError, field: &str, value: &str| match &err {
-        RpmError::Invalid {
+    let invalid = |err: Error, field: &str, value: &str| match &err {
+        Error::Invalid {
             field: f, value: v, ..
         } if *f == field && v == value => {
             assert!(err.to_string().contains(&format!("{value:?}")), "{err}");
@@ -144,11 +145,11 @@ fn bad_input_is_a_typed_error_naming_the_value() {
     let windows: Platform = "x86_64-pc-windows-msvc".parse().unwrap();
     let err = refused(&Rpm::new(&tree, &meta, windows, date), dir.path());
     assert!(
-        matches!(err, RpmError::Platform(_)) && err.to_string().contains("windows"),
+        matches!(err, Error::Platform(_)) && err.to_string().contains("windows"),
         "{err}"
     );
     let sparc = "sparc64-unknown-linux-gnu".parse::<Platform>().unwrap_err();
-    assert!(RpmError::from(sparc).to_string().contains("sparc64"));
+    assert!(Error::from(sparc).to_string().contains("sparc64"));
 
     // Required metadata.
     for (meta, field) in [
@@ -162,7 +163,7 @@ fn bad_input_is_a_typed_error_naming_the_value() {
         ),
     ] {
         match refused(&Rpm::new(&tree, &meta, platform(), date), dir.path()) {
-            RpmError::Missing { field: f } => assert_eq!(f, field),
+            Error::Missing { field: f, .. } => assert_eq!(f, field),
             other => panic!("{other:?}"),
         }
     }
@@ -186,7 +187,7 @@ fn bad_input_is_a_typed_error_naming_the_value() {
     fs::remove_file(&vanishes).unwrap();
     for (t, path) in [(&changing, "usr/lib/tool/a"), (&missing, "usr/lib/tool/b")] {
         match refused(&Rpm::new(t, &meta, platform(), date), dir.path()) {
-            RpmError::Entry { path: p, .. } => assert_eq!(p.as_str(), path),
+            Error::Entry { path: p, .. } => assert_eq!(p.as_str(), path),
             other => panic!("{other:?}"),
         }
     }
@@ -196,7 +197,7 @@ fn bad_input_is_a_typed_error_naming_the_value() {
         .file_attrs("etc/none.conf", Default::default())
         .unwrap();
     match refused(&ok().spec(spec), dir.path()) {
-        RpmError::UnknownPath { path } => assert_eq!(path.as_str(), "etc/none.conf"),
+        Error::Rpm(RpmError::UnknownPath { path }) => assert_eq!(path.as_str(), "etc/none.conf"),
         other => panic!("{other:?}"),
     }
     let mut anonymous = FileTree::new();
@@ -204,24 +205,26 @@ fn bad_input_is_a_typed_error_naming_the_value() {
         .insert("srv/tool", Entry::dir().ids(1234, 1234).names(None, None))
         .unwrap();
     match refused(&Rpm::new(&anonymous, &meta, platform(), date), dir.path()) {
-        RpmError::OwnerName { path, id, .. } => assert_eq!((path.as_str(), id), ("srv/tool", 1234)),
+        Error::Rpm(RpmError::UnnamedOwner { path, id, .. }) => {
+            assert_eq!((path.as_str(), id), ("srv/tool", 1234))
+        }
         other => panic!("{other:?}"),
     }
     match refused(
         &ok().options(RpmOptions::default().reserved_space(64 << 20)),
         dir.path(),
     ) {
-        RpmError::TooLarge { size, .. } => assert_eq!(size, 64 << 20),
+        Error::Rpm(RpmError::TooLarge { size, .. }) => assert_eq!(size, 64 << 20),
         other => panic!("{other:?}"),
     }
     let plain = RpmOptions::default().compression(Compression::new(Codec::None));
     assert!(matches!(
         refused(&ok().options(plain), dir.path()),
-        RpmError::Compression { codec: Codec::None }
+        Error::Rpm(RpmError::Compression { codec: Codec::None })
     ));
 
     // Duplicate paths, paths outside the tree and unreadable sources are refused by the
-    // tree, with the path named; they reach callers as RpmError::Tree.
+    // tree, with the path named; they reach callers as Error::Tree.
     let mut t = FileTree::new();
     t.insert("etc/a", Entry::bytes(vec![1])).unwrap();
     for err in [
@@ -232,7 +235,7 @@ fn bad_input_is_a_typed_error_naming_the_value() {
         Entry::file(dir.path().join("no-such-file")).unwrap_err(),
     ] {
         let text = err.to_string();
-        assert!(matches!(RpmError::from(err), RpmError::Tree(_)));
+        assert!(matches!(Error::from(err), Error::Tree(_)));
         assert!(
             ["etc/a", "../etc/shadow", "etc/b", "no-such-file"]
                 .iter()

@@ -55,6 +55,7 @@ pub mod progress;
 pub mod sign;
 pub mod source_date;
 pub mod tree;
+pub mod version;
 pub mod writer;
 
 pub use artifact::{Artifact, ArtifactKind, ManifestError, ReleaseManifest};
@@ -79,4 +80,5 @@ pub use source_date::{SOURCE_DATE_EPOCH, SourceDate, SourceDateError};
 pub use tree::{
     Entry, EntryKind, EntryReader, FileSource, FileTree, Owner, PathProblem, RelPath, TreeError,
 };
+pub use version::Version;
 pub use writer::{ArtifactWriter, WriteReport};

@@ -11,6 +11,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use crate::version::Version;
+
 /// A version comparison in a dependency.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
@@ -85,22 +87,29 @@ impl fmt::Display for Dependency {
 
 /// Metadata of the software being packaged.
 ///
+/// The name and version are checked when set and cannot be changed unchecked afterwards
+/// ([`PackageMeta::set_name`], [`PackageMeta::set_version`]); the version is a [`Version`]
+/// that formats convert from its parts.
+///
 /// ```
 /// use consign_core::PackageMeta;
-/// let meta = PackageMeta::new("hello", "1.2.3")?
+/// let mut meta = PackageMeta::new("hello", "1.2.3")?
 ///     .description("Says hello\nA longer text about saying hello.")
 ///     .license("MIT OR Apache-2.0")
 ///     .maintainer("Jane Doe <jane@example.org>");
 /// assert_eq!(meta.summary(), Some("Says hello"));
+/// assert_eq!(meta.version().release(), "1.2.3");
+/// assert!(meta.set_name("not a name").is_err());
+/// assert_eq!(meta.name(), "hello");
 /// # Ok::<(), consign_core::MetaError>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct PackageMeta {
     /// Package name (letters, digits and `-_.+`, starting with a letter or digit).
-    pub name: String,
+    name: Name,
     /// Version, as the project writes it (`1.2.3`, `1.2.3-rc.1`).
-    pub version: String,
+    version: Version,
     /// Description; the first line is the summary.
     pub description: Option<String>,
     /// SPDX license expression.
@@ -123,39 +132,48 @@ pub struct PackageMeta {
     pub metadata: serde_json::Value,
 }
 
-impl PackageMeta {
-    /// Metadata with a checked name and version; everything else empty.
-    pub fn new(
-        name: impl Into<String>,
-        version: impl Into<String>,
-    ) -> Result<PackageMeta, MetaError> {
-        let name = name.into();
-        let version = version.into();
-        let name_ok = name
+/// A checked package name; deserializing checks it too.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+struct Name(String);
+
+impl TryFrom<String> for Name {
+    type Error = MetaError;
+
+    fn try_from(name: String) -> Result<Name, MetaError> {
+        let ok = name
             .chars()
             .next()
             .is_some_and(|c| c.is_ascii_alphanumeric())
             && name
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || "-_.+".contains(c));
-        if !name_ok {
-            return Err(MetaError::Invalid {
+        if ok {
+            Ok(Name(name))
+        } else {
+            Err(MetaError::Invalid {
                 field: "name",
                 value: name,
                 reason: "use letters, digits and -_.+, starting with a letter or digit",
-            });
+            })
         }
-        if version.is_empty()
-            || !version
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-_.+~:".contains(c))
-        {
-            return Err(MetaError::Invalid {
-                field: "version",
-                value: version,
-                reason: "use letters, digits and -_.+~:",
-            });
-        }
+    }
+}
+
+impl From<Name> for String {
+    fn from(name: Name) -> String {
+        name.0
+    }
+}
+
+impl PackageMeta {
+    /// Metadata with a checked name and version; everything else empty.
+    pub fn new(
+        name: impl Into<String>,
+        version: impl Into<String>,
+    ) -> Result<PackageMeta, MetaError> {
+        let name = Name::try_from(name.into())?;
+        let version = Version::new(version)?;
         Ok(PackageMeta {
             name,
             version,
@@ -170,6 +188,27 @@ impl PackageMeta {
             manifest_dir: None,
             metadata: serde_json::Value::Null,
         })
+    }
+
+    /// The package name.
+    pub fn name(&self) -> &str {
+        &self.name.0
+    }
+
+    /// The version.
+    pub fn version(&self) -> &Version {
+        &self.version
+    }
+
+    /// Changes the name, checked as [`PackageMeta::new`] checks it; on error the name is kept.
+    pub fn set_name(&mut self, name: impl Into<String>) -> Result<(), MetaError> {
+        self.name = Name::try_from(name.into())?;
+        Ok(())
+    }
+
+    /// Changes the version (a [`Version`] is checked when made).
+    pub fn set_version(&mut self, version: Version) {
+        self.version = version;
     }
 
     /// Reads the package `package` (or the root package when `None`) of the Cargo project at
@@ -329,6 +368,22 @@ mod tests {
         assert!(PackageMeta::new("a", "").is_err());
         assert!(PackageMeta::new("a", "1 2").is_err());
         assert!(PackageMeta::new("libfoo2.0+x", "1:2.0~rc1-3").is_ok());
+        let mut meta = PackageMeta::new("a", "1.0.0").unwrap();
+        assert!(meta.set_name("-b").is_err());
+        assert_eq!(meta.name(), "a");
+        meta.set_name("b").unwrap();
+        meta.set_version("2.0.0-rc.1".parse().unwrap());
+        assert_eq!(meta.version().pre_release(), Some("rc.1"));
+        let json = serde_json::to_value(&meta).unwrap();
+        assert_eq!(json["name"], "b");
+        assert_eq!(json["version"], "2.0.0-rc.1");
+        assert_eq!(
+            serde_json::from_value::<PackageMeta>(json.clone()).unwrap(),
+            meta
+        );
+        let mut bad = json;
+        bad["name"] = "a b".into();
+        assert!(serde_json::from_value::<PackageMeta>(bad).is_err());
     }
 
     #[cfg(feature = "cargo")]
@@ -336,8 +391,8 @@ mod tests {
     fn reads_this_workspace() {
         let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
         let meta = PackageMeta::from_manifest(&manifest, None).unwrap();
-        assert_eq!(meta.name, "consign-core");
-        assert_eq!(meta.version, env!("CARGO_PKG_VERSION"));
+        assert_eq!(meta.name(), "consign-core");
+        assert_eq!(meta.version().as_str(), env!("CARGO_PKG_VERSION"));
         assert_eq!(meta.license.as_deref(), Some("MIT OR Apache-2.0"));
         assert!(meta.maintainer.is_some());
         match PackageMeta::from_manifest(&manifest, Some("no-such-package")) {

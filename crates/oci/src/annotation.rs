@@ -68,8 +68,8 @@ pub fn from_meta(meta: &PackageMeta) -> Annotations {
             a.insert(key.to_owned(), v.to_owned());
         }
     };
-    put(TITLE, Some(&meta.name));
-    put(VERSION, Some(&meta.version));
+    put(TITLE, Some(meta.name()));
+    put(VERSION, Some(meta.version().as_str()));
     put(
         DESCRIPTION,
         meta.description.as_deref().and_then(|d| d.lines().next()),

@@ -73,7 +73,7 @@ pub enum Error {
     },
     /// A layer whose tar or compression could not be written.
     #[error("cannot write the layer: {0}")]
-    Layer(#[from] consign_package::ArchiveError),
+    Layer(#[from] consign_package::Error),
     /// A digest algorithm other than SHA-256 where OCI layouts and configs require SHA-256.
     #[error("{what} uses {digest}: only sha256 digests are supported here")]
     Algorithm {

@@ -11,7 +11,6 @@ use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 
 use consign_core::{Algorithm, Digest, FileTree, HashingWriter, Monitor, SourceDate};
-use consign_package::ArchiveError;
 use consign_package::compress::{Codec, Compression};
 
 use crate::layout::{BlobReader, OciLayout};
@@ -238,12 +237,12 @@ impl<'a> LayerBuilder<'a> {
     /// Writes the blob to `out` and returns the layer (its bytes are wherever `out` put them).
     pub fn write_to(&self, out: impl Write) -> Result<Layer, Error> {
         let compression = self.compression()?;
-        let output = |source| Error::Layer(ArchiveError::Output { source });
+        let output = |source| Error::Layer(consign_package::Error::Output { source });
         let blob = HashingWriter::new(out, &[Algorithm::Sha256]);
         let compressed = compression.writer(blob).map_err(output)?;
         let tar = HashingWriter::new(compressed, &[Algorithm::Sha256]);
         let monitor = &self.options.monitor;
-        monitor.check().map_err(ArchiveError::from)?;
+        monitor.check().map_err(consign_package::Error::from)?;
         monitor.begin("layer", Some(self.tree.total_size()));
         let tar = consign_package::archive::write_tar(self.tree, self.date, monitor, tar);
         monitor.end();

@@ -94,20 +94,68 @@ impl CargoTarget {
     }
 }
 
-/// Why a variant could not be applied: the key (`<table>.variants.<name>`) and what was there
-/// instead of a table (`None` when nothing was).
-pub(crate) struct BadVariant {
-    pub(crate) key: String,
-    pub(crate) found: Option<Value>,
+/// A `[package.metadata.deb]` or `[package.metadata.generate-rpm]` table the Cargo readers
+/// refuse: carried by [`crate::Error::Cargo`]. Every `key` is the full path of the key
+/// (`package.metadata.deb.assets[2]`).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CargoError {
+    /// A key the reader does not take.
+    #[error("unsupported key {key}: {hint}")]
+    UnknownKey {
+        /// The key.
+        key: String,
+        /// Why, and what to write instead.
+        hint: String,
+    },
+    /// A key with a value of the wrong shape.
+    #[error("bad value for {key}: expected {expected}, found {found}")]
+    BadKey {
+        /// The key.
+        key: String,
+        /// What was expected.
+        expected: &'static str,
+        /// What was found.
+        found: String,
+    },
+    /// A key whose value has the right shape but is refused.
+    #[error("{key}: {reason}")]
+    Invalid {
+        /// The key.
+        key: String,
+        /// What is wrong and what to write instead.
+        reason: String,
+    },
+    /// An asset whose source matches no file.
+    #[error("{key}: no file matches {pattern}")]
+    AssetNotFound {
+        /// The asset key (`…assets[2].source`).
+        key: String,
+        /// The path or pattern, resolved.
+        pattern: String,
+    },
+}
+
+impl CargoError {
+    /// The full path of the key concerned.
+    pub fn key(&self) -> &str {
+        match self {
+            CargoError::UnknownKey { key, .. }
+            | CargoError::BadKey { key, .. }
+            | CargoError::Invalid { key, .. }
+            | CargoError::AssetNotFound { key, .. } => key,
+        }
+    }
 }
 
 /// `table` with each of `variants` (`table.variants.<name>`, keys replacing the table's)
 /// applied in order; `table_name` names the table in errors.
+#[cfg(any(feature = "deb", feature = "rpm"))]
 pub(crate) fn apply_variants(
     mut table: Map<String, Value>,
     table_name: &str,
     variants: &[String],
-) -> Result<Map<String, Value>, BadVariant> {
+) -> Result<Map<String, Value>, CargoError> {
     for name in variants {
         let key = format!("{table_name}.variants.{name}");
         match table.get("variants").and_then(|v| v.get(name)) {
@@ -116,13 +164,13 @@ pub(crate) fn apply_variants(
                     table.insert(k, v);
                 }
             }
-            Some(other) => {
-                return Err(BadVariant {
+            found => {
+                return Err(CargoError::BadKey {
                     key,
-                    found: Some(other.clone()),
+                    expected: "a table",
+                    found: found.map_or_else(|| "nothing".to_owned(), Value::to_string),
                 });
             }
-            None => return Err(BadVariant { key, found: None }),
         }
     }
     Ok(table)
@@ -164,8 +212,9 @@ mod tests {
         let out = out.expect("applied");
         assert_eq!((out["a"].clone(), out["b"].clone()), (2.into(), 3.into()));
         let missing = apply_variants(table.clone(), "t", &["nope".into()]).err();
-        assert!(missing.is_some_and(|e| e.key == "t.variants.nope" && e.found.is_none()));
+        assert!(missing.is_some_and(|e| matches!(e,
+            CargoError::BadKey { key, found, .. } if key == "t.variants.nope" && found == "nothing")));
         let bad = apply_variants(table, "t", &["z".into()]).err();
-        assert!(bad.is_some_and(|e| e.found == Some(5.into())));
+        assert!(bad.is_some_and(|e| matches!(e, CargoError::BadKey { found, .. } if found == "5")));
     }
 }

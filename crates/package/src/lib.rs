@@ -39,6 +39,40 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+/// The setters every writer's options share: `monitor`, `algorithms`, and `compression`
+/// when the options have one. One definition, so the writers' options read and behave alike.
+macro_rules! output_setters {
+    ($options:ty) => {
+        impl $options {
+            /// Reports progress to, and stops when interrupted through, `monitor`.
+            #[must_use]
+            pub fn monitor(mut self, monitor: consign_core::Monitor) -> Self {
+                self.monitor = monitor;
+                self
+            }
+
+            /// Sets the digests computed over the output while it is written.
+            #[must_use]
+            pub fn algorithms(mut self, algorithms: &[consign_core::Algorithm]) -> Self {
+                self.algorithms = algorithms.to_vec();
+                self
+            }
+        }
+    };
+    ($options:ty, compression) => {
+        output_setters!($options);
+
+        impl $options {
+            /// Sets the compression.
+            #[must_use]
+            pub fn compression(mut self, compression: $crate::Compression) -> Self {
+                self.compression = compression;
+                self
+            }
+        }
+    };
+}
+
 pub mod archive;
 #[cfg(feature = "cargo")]
 pub mod cargo;
@@ -52,7 +86,9 @@ mod signing;
 #[cfg(any(feature = "deb", feature = "rpm"))]
 mod spool;
 
-pub use archive::{Archive, ArchiveError, ArchiveFormat, ArchiveOptions};
+mod error;
+
+pub use archive::{Archive, ArchiveFormat, ArchiveOptions};
 #[cfg(feature = "cargo")]
 pub use cargo::CargoTarget;
 pub use compress::{Codec, Compression};
@@ -62,11 +98,18 @@ pub use consign_core::ArtifactWriter;
 #[cfg(all(feature = "deb", feature = "cargo"))]
 pub use deb::CargoDeb;
 #[cfg(feature = "deb")]
-pub use deb::{Deb, DebError, DebOptions, DebReport};
+pub use deb::{Deb, DebOptions, DebReport};
+#[cfg(feature = "cargo")]
+pub use error::CargoError;
+#[cfg(feature = "deb")]
+pub use error::DebError;
+#[cfg(feature = "rpm")]
+pub use error::RpmError;
+pub use error::{ArchiveError, Error, Result};
 #[cfg(all(feature = "rpm", feature = "cargo"))]
 pub use rpm::CargoRpm;
 #[cfg(feature = "rpm")]
 pub use rpm::{
-    ChangelogEntry, FileAttrs, RelationKind, Rpm, RpmError, RpmOptions, RpmRelation, RpmReport,
-    RpmSpec, Scriptlet, ScriptletKind,
+    ChangelogEntry, FileAttrs, RelationKind, Rpm, RpmOptions, RpmRelation, RpmReport, RpmSpec,
+    Scriptlet, ScriptletKind,
 };

@@ -218,13 +218,17 @@ pub struct Inventory {
 impl Inventory {
     /// An inventory of one package described by hand (no dependency graph).
     pub fn from_meta(meta: &PackageMeta) -> Result<Inventory, SbomError> {
-        let mut c = Crate::new(&meta.name, &meta.version, Source::Path { path: ".".into() });
+        let mut c = Crate::new(
+            meta.name(),
+            meta.version().as_str(),
+            Source::Path { path: ".".into() },
+        );
         c.license = License::from_cargo(
             meta.license.as_deref(),
             meta.license_file.as_ref().and_then(|p| p.to_str()),
         )
         .map_err(|source| SbomError::License {
-            package: format!("{}@{}", meta.name, meta.version),
+            package: format!("{}@{}", meta.name(), meta.version()),
             value: meta.license.clone().unwrap_or_default(),
             source,
         })?;

@@ -15,13 +15,14 @@ pub(crate) mod tarball;
 #[cfg(feature = "zip")]
 mod zipfile;
 
-use std::io::{self, Write};
+use std::io::Write;
 use std::num::NonZeroUsize;
 
+use crate::Error;
 use crate::compress::{Codec, Compression};
 use consign_core::{
-    Algorithm, ArtifactKind, ArtifactWriter, FileTree, Interrupted, IoError, Monitor, PackageMeta,
-    Platform, RelPath, SourceDate, TreeError, Written,
+    Algorithm, ArtifactKind, ArtifactWriter, FileTree, Monitor, PackageMeta, Platform, RelPath,
+    SourceDate, Written,
 };
 
 /// An archive format.
@@ -147,14 +148,9 @@ impl Default for ArchiveOptions {
     }
 }
 
-impl ArchiveOptions {
-    /// Reports progress to, and stops when interrupted through, `monitor`.
-    #[must_use]
-    pub fn monitor(mut self, monitor: Monitor) -> Self {
-        self.monitor = monitor;
-        self
-    }
+output_setters!(ArchiveOptions);
 
+impl ArchiveOptions {
     /// Sets the compression level.
     #[must_use]
     pub fn level(mut self, level: u32) -> Self {
@@ -166,13 +162,6 @@ impl ArchiveOptions {
     #[must_use]
     pub fn threads(mut self, threads: NonZeroUsize) -> Self {
         self.threads = Some(threads);
-        self
-    }
-
-    /// Sets the digests to compute.
-    #[must_use]
-    pub fn algorithms(mut self, algorithms: &[Algorithm]) -> Self {
-        self.algorithms = algorithms.to_vec();
         self
     }
 }
@@ -206,17 +195,17 @@ impl<'a> Archive<'a> {
     }
 
     /// Puts every entry under one top-level directory (`name-version-target`).
-    pub fn top_level_dir(mut self, dir: impl AsRef<str>) -> Result<Archive<'a>, ArchiveError> {
+    pub fn top_level_dir(mut self, dir: impl AsRef<str>) -> Result<Archive<'a>, Error> {
         self.prefix = Some(RelPath::new(dir)?);
         Ok(self)
     }
 
     /// Names the output file `<stem>.<extension>` (by default the top-level directory's
     /// name). A stem with a `/` or nothing in it is refused.
-    pub fn file_stem(mut self, stem: impl Into<String>) -> Result<Archive<'a>, ArchiveError> {
+    pub fn file_stem(mut self, stem: impl Into<String>) -> Result<Archive<'a>, Error> {
         let stem = stem.into();
         if stem.is_empty() || stem.contains(['/', '\\', '\0']) || stem == "." || stem == ".." {
-            return Err(ArchiveError::FileName { stem });
+            return Err(ArchiveError::FileName { stem }.into());
         }
         self.stem = Some(stem);
         Ok(self)
@@ -244,18 +233,19 @@ impl<'a> Archive<'a> {
 
 impl ArtifactWriter for Archive<'_> {
     type Report = Written;
-    type Error = ArchiveError;
+    type Error = crate::Error;
 
     /// `<stem>.<extension>`, the stem given by [`Archive::file_stem`] or else the top-level
     /// directory (`hello-1.0.0-x86_64-unknown-linux-gnu.tar.gz`).
-    fn file_name(&self) -> Result<String, ArchiveError> {
+    fn file_name(&self) -> Result<String, Error> {
         let stem = match (&self.stem, &self.prefix) {
             (Some(stem), _) => stem.clone(),
             (None, Some(dir)) => dir.as_str().to_owned(),
             (None, None) => {
                 return Err(ArchiveError::FileName {
                     stem: String::new(),
-                });
+                }
+                .into());
             }
         };
         Ok(format!("{stem}.{}", self.format.extension()))
@@ -270,12 +260,13 @@ impl ArtifactWriter for Archive<'_> {
     }
 
     /// Writes the archive to `out`, returning the size and digests of the bytes written.
-    fn write_to<W: Write>(&self, out: W) -> Result<Written, ArchiveError> {
+    fn write_to<W: Write>(&self, out: W) -> Result<Written, Error> {
         if let Some(feature) = self.format.missing_feature() {
             return Err(ArchiveError::NotCompiled {
                 format: self.format,
                 feature,
-            });
+            }
+            .into());
         }
         let level = self.options.level.unwrap_or(self.format.default_level());
         if level > self.format.max_level() {
@@ -283,7 +274,8 @@ impl ArtifactWriter for Archive<'_> {
                 format: self.format,
                 level,
                 max: self.format.max_level(),
-            });
+            }
+            .into());
         }
         let prefixed;
         let tree = match &self.prefix {
@@ -312,8 +304,8 @@ impl Archive<'_> {
         tree: &FileTree,
         level: u32,
         hashing: consign_core::HashingWriter<W>,
-    ) -> Result<Written, ArchiveError> {
-        let output = |source| ArchiveError::Output { source };
+    ) -> Result<Written, Error> {
+        let output = |source| Error::Output { source };
         let monitor = &self.options.monitor;
         let hashing = match self.format {
             #[cfg(feature = "zip")]
@@ -363,7 +355,7 @@ pub fn write_tar<W: Write>(
     date: SourceDate,
     monitor: &Monitor,
     out: W,
-) -> Result<W, ArchiveError> {
+) -> Result<W, Error> {
     tarball::write(tree, date, monitor, out)
 }
 
@@ -377,30 +369,18 @@ pub fn write_tar<W: Write>(
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn release_stem(meta: &PackageMeta, platform: &Platform) -> String {
-    format!("{}-{}-{}", meta.name, meta.version, platform.rust_target())
+    format!(
+        "{}-{}-{}",
+        meta.name(),
+        meta.version(),
+        platform.rust_target()
+    )
 }
 
-/// An archive that could not be written.
+/// What only archives meet: carried by [`crate::Error::Archive`].
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ArchiveError {
-    /// A file of the tree could not be read, or changed while it was archived.
-    #[error("cannot archive {path}: {source}")]
-    Entry {
-        /// The entry.
-        path: RelPath,
-        /// The I/O error.
-        #[source]
-        source: io::Error,
-    },
-    /// An owner name that the format cannot hold.
-    #[error("cannot archive {path}: owner name {name:?} is longer than 31 bytes")]
-    OwnerName {
-        /// The entry.
-        path: RelPath,
-        /// The name.
-        name: String,
-    },
     /// A compression level out of range.
     #[error("compression level {level} is out of range for {format:?} (0..={max})")]
     Level {
@@ -410,13 +390,6 @@ pub enum ArchiveError {
         level: u32,
         /// The highest level.
         max: u32,
-    },
-    /// Writing the output failed.
-    #[error("cannot write the archive: {source}")]
-    Output {
-        /// The I/O error.
-        #[source]
-        source: io::Error,
     },
     /// No file name can be made: no stem and no top-level directory were given, or the stem
     /// is not a plain file name.
@@ -447,28 +420,4 @@ pub enum ArchiveError {
         #[source]
         source: zip::result::ZipError,
     },
-    /// The monitor's interrupt flag was set; nothing was committed.
-    #[error(transparent)]
-    Interrupted(#[from] Interrupted),
-    /// See [`TreeError`].
-    #[error(transparent)]
-    Tree(#[from] TreeError),
-    /// See [`IoError`].
-    #[error(transparent)]
-    Io(#[from] IoError),
-}
-
-impl ArchiveError {
-    /// The error for a failed read of `path`'s data: [`ArchiveError::Interrupted`] when the
-    /// monitor stopped the read, [`ArchiveError::Entry`] otherwise.
-    pub(crate) fn entry(path: &RelPath, source: io::Error) -> ArchiveError {
-        if Interrupted::is_cause_of(&source) {
-            ArchiveError::Interrupted(Interrupted)
-        } else {
-            ArchiveError::Entry {
-                path: path.clone(),
-                source,
-            }
-        }
-    }
 }

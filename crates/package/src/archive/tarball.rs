@@ -11,7 +11,7 @@ use std::io::{self, BufReader, BufWriter, Read, Write};
 use consign_core::{Entry, EntryKind, FileTree, Monitor, RelPath, SourceDate};
 use tar::{EntryType, Header};
 
-use super::ArchiveError;
+use crate::Error;
 
 const BUF: usize = 256 * 1024;
 /// Bytes a name or link name may take in the header itself before a GNU long-name record.
@@ -51,7 +51,7 @@ pub(crate) fn write<W: Write>(
     date: SourceDate,
     monitor: &Monitor,
     out: W,
-) -> Result<W, ArchiveError> {
+) -> Result<W, Error> {
     write_with(tree, date, Layout::Plain, &mut NoTap, monitor, out)
 }
 
@@ -63,9 +63,9 @@ pub(crate) fn write_with<W: Write>(
     tap: &mut impl FileTap,
     monitor: &Monitor,
     out: W,
-) -> Result<W, ArchiveError> {
+) -> Result<W, Error> {
     let mut builder = tar::Builder::new(BufWriter::with_capacity(BUF, out));
-    let output = |source| ArchiveError::Output { source };
+    let output = |source| Error::Output { source };
     if layout == Layout::DotSlash {
         // The root directory, as dpkg-deb writes it: 0755 root/root.
         let mut h = Header::new_gnu();
@@ -87,7 +87,7 @@ pub(crate) fn write_with<W: Write>(
 }
 
 /// A header with the entry's mode and owner and the source date as mtime.
-fn header(entry: &Entry, date: SourceDate, path: &RelPath) -> Result<Header, ArchiveError> {
+fn header(entry: &Entry, date: SourceDate, path: &RelPath) -> Result<Header, Error> {
     let mut h = Header::new_gnu();
     h.set_mtime(date.unix());
     h.set_mode(entry.permissions());
@@ -102,7 +102,7 @@ fn header(entry: &Entry, date: SourceDate, path: &RelPath) -> Result<Header, Arc
         (&owner.group, Header::set_groupname),
     ] {
         if let Some(name) = name {
-            set(&mut h, name).map_err(|_| ArchiveError::OwnerName {
+            set(&mut h, name).map_err(|_| Error::OwnerName {
                 path: path.clone(),
                 name: name.clone(),
             })?;
@@ -119,8 +119,8 @@ fn append<W: Write>(
     layout: Layout,
     tap: &mut impl FileTap,
     monitor: &Monitor,
-) -> Result<(), ArchiveError> {
-    let entry_err = |source: io::Error| ArchiveError::entry(path, source);
+) -> Result<(), Error> {
+    let entry_err = |source: io::Error| Error::entry(path, source);
     let mut h = header(entry, date, path)?;
     let dotted = |p: &RelPath| format!("./{p}");
     match entry.kind() {

@@ -11,6 +11,7 @@ use zip::write::{FullFileOptions, SimpleFileOptions, ZipWriter};
 use zip::{CompressionMethod, DateTime, System};
 
 use super::ArchiveError;
+use crate::Error;
 
 const S_IFREG: u32 = 0o100000;
 const S_IFDIR: u32 = 0o040000;
@@ -24,7 +25,7 @@ pub(crate) fn write<W: Write>(
     level: u32,
     monitor: &Monitor,
     out: W,
-) -> Result<W, ArchiveError> {
+) -> Result<W, Error> {
     let mut zip = ZipWriter::new_stream(BufWriter::with_capacity(256 * 1024, out));
     let base = base_options(date, level);
     for (path, entry) in tree.iter() {
@@ -34,12 +35,9 @@ pub(crate) fn write<W: Write>(
         path: "(central directory)".into(),
         source,
     })?;
-    stream
-        .into_inner()
-        .into_inner()
-        .map_err(|e| ArchiveError::Output {
-            source: e.into_error(),
-        })
+    stream.into_inner().into_inner().map_err(|e| Error::Output {
+        source: e.into_error(),
+    })
 }
 
 fn base_options(date: SourceDate, level: u32) -> FullFileOptions<'static, 'static> {
@@ -79,22 +77,23 @@ fn append<W: Write>(
     entry: &Entry,
     base: &FullFileOptions<'static, 'static>,
     monitor: &Monitor,
-) -> Result<(), ArchiveError> {
-    let zip_err = |source| ArchiveError::Zip {
-        path: path.to_string(),
-        source,
+) -> Result<(), Error> {
+    let zip_err = |source| -> Error {
+        ArchiveError::Zip {
+            path: path.to_string(),
+            source,
+        }
+        .into()
     };
     let perms = entry.permissions();
     let options = |kind_bits: u32| base.clone().external_attributes((kind_bits | perms) << 16);
     match entry.kind() {
         EntryKind::File { .. } => write_file(zip, path, entry, options(S_IFREG), monitor),
         EntryKind::Hardlink { target } => {
-            let target_entry = tree
-                .get(target.as_str())
-                .ok_or_else(|| ArchiveError::Entry {
-                    path: path.clone(),
-                    source: io::Error::new(io::ErrorKind::NotFound, "hard-link target missing"),
-                })?;
+            let target_entry = tree.get(target.as_str()).ok_or_else(|| Error::Entry {
+                path: path.clone(),
+                source: io::Error::new(io::ErrorKind::NotFound, "hard-link target missing"),
+            })?;
             // The copy takes the target's mode: a hard link shares its target's inode.
             let opts = base
                 .clone()
@@ -110,7 +109,7 @@ fn append<W: Write>(
         EntryKind::Symlink { target } => zip
             .add_symlink(path.as_str(), target, options(S_IFLNK))
             .map_err(zip_err),
-        _ => Err(ArchiveError::Entry {
+        _ => Err(Error::Entry {
             path: path.clone(),
             source: io::Error::new(
                 io::ErrorKind::Unsupported,
@@ -126,7 +125,7 @@ fn write_file<W: Write>(
     data: &Entry,
     options: FullFileOptions<'static, 'static>,
     monitor: &Monitor,
-) -> Result<(), ArchiveError> {
+) -> Result<(), Error> {
     let size = data.size();
     // ZIP64 when the entry (or its deflated form, which can be slightly larger) may pass 4 GiB.
     let large = size.saturating_add(size / 1000 + 1024) >= u64::from(u32::MAX);
@@ -135,7 +134,7 @@ fn write_file<W: Write>(
             path: path.to_string(),
             source,
         })?;
-    let entry_err = |source| ArchiveError::entry(path, source);
+    let entry_err = |source| Error::entry(path, source);
     let mut reader = monitor.reader(data.open().map_err(entry_err)?);
     io::copy(&mut reader, zip).map_err(entry_err)?;
     Ok(())

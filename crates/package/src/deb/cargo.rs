@@ -33,11 +33,14 @@ use std::path::{Path, PathBuf};
 use consign_core::{Entry, FileTree, IoError, PackageMeta, Platform, RelPath, SourceDate};
 use serde_json::{Map, Value};
 
+use crate::Error;
+use crate::cargo::CargoError;
+
 pub use crate::cargo::CargoTarget;
 
-use super::{
-    Changelog, Deb, DebError, DebOptions, PackageName, Priority, Relation, RelationField, Script,
-};
+use super::{Changelog, Deb, DebOptions, PackageName, Priority, Relation, RelationField, Script};
+
+const TABLE: &str = "package.metadata.deb";
 
 const KEYS: [&str; 25] = [
     "name",
@@ -102,7 +105,7 @@ impl CargoDeb {
         metadata: &cargo_metadata::Metadata,
         package: &str,
         target: &CargoTarget,
-    ) -> Result<CargoDeb, DebError> {
+    ) -> Result<CargoDeb, Error> {
         let meta = PackageMeta::from_cargo(metadata, package)?;
         let platform = target.platform_or_host()?;
         let bins: Vec<String> = metadata
@@ -116,15 +119,16 @@ impl CargoDeb {
         let table = match meta.metadata.get("deb") {
             None | Some(Value::Null) => Map::new(),
             Some(Value::Object(m)) => m.clone(),
-            Some(_) => return Err(malformed("deb", "it must be a table")),
+            Some(other) => {
+                return Err(CargoError::BadKey {
+                    key: TABLE.into(),
+                    expected: "a table",
+                    found: other.to_string(),
+                }
+                .into());
+            }
         };
-        let table = crate::cargo::apply_variants(table, "deb", &target.variants).map_err(|v| {
-            let reason = match v.found {
-                None => "no such variant table".to_owned(),
-                Some(found) => format!("it must be a table, found {found}"),
-            };
-            malformed(&v.key, reason)
-        })?;
+        let table = crate::cargo::apply_variants(table, TABLE, &target.variants)?;
         let reader = Reader {
             table: &table,
             root: meta.manifest_dir.clone().unwrap_or_default(),
@@ -147,11 +151,12 @@ impl CargoDeb {
     }
 }
 
-fn malformed(key: &str, reason: impl Into<String>) -> DebError {
-    DebError::Metadata {
-        key: key.to_owned(),
+fn malformed(key: &str, reason: impl Into<String>) -> Error {
+    CargoError::Invalid {
+        key: format!("{TABLE}.{key}"),
         reason: reason.into(),
     }
+    .into()
 }
 
 struct Reader<'t> {
@@ -161,34 +166,36 @@ struct Reader<'t> {
 }
 
 impl Reader<'_> {
-    fn check_keys(&self) -> Result<(), DebError> {
+    fn check_keys(&self) -> Result<(), Error> {
         for key in self.table.keys() {
             if KEYS.contains(&key.as_str()) {
                 continue;
             }
-            let reason = match key.as_str() {
+            let hint = match key.as_str() {
                 "features"
                 | "default-features"
                 | "profile"
                 | "separate-debug-symbols"
                 | "compress-debug-symbols"
                 | "dbgsym"
-                | "strip" => "not supported: it concerns the build; build with cargo and name \
-                     the profile and target in CargoTarget"
+                | "strip" => "it concerns the build; build with cargo and name the profile and \
+                     target in CargoTarget"
                     .to_owned(),
                 "systemd-units" => {
-                    "not supported: install the unit as an asset and enable it from \
-                     maintainer-scripts"
-                        .to_owned()
+                    "install the unit as an asset and enable it from maintainer-scripts".to_owned()
                 }
-                _ => format!("unknown key; supported keys: {}", KEYS.join(", ")),
+                _ => format!("the keys read are {}", KEYS.join(", ")),
             };
-            return Err(malformed(key, reason));
+            return Err(CargoError::UnknownKey {
+                key: format!("{TABLE}.{key}"),
+                hint,
+            }
+            .into());
         }
         Ok(())
     }
 
-    fn string(&self, key: &str) -> Result<Option<&str>, DebError> {
+    fn string(&self, key: &str) -> Result<Option<&str>, Error> {
         match self.table.get(key) {
             None => Ok(None),
             Some(Value::String(s)) => Ok(Some(s)),
@@ -196,20 +203,20 @@ impl Reader<'_> {
         }
     }
 
-    fn path(&self, key: &str) -> Result<Option<PathBuf>, DebError> {
+    fn path(&self, key: &str) -> Result<Option<PathBuf>, Error> {
         Ok(self.string(key)?.map(|p| self.root.join(p)))
     }
 
-    fn read(&self, key: &str) -> Result<Option<String>, DebError> {
+    fn read(&self, key: &str) -> Result<Option<String>, Error> {
         match self.path(key)? {
             None => Ok(None),
             Some(p) => Ok(Some(read_text(&p, key)?)),
         }
     }
 
-    fn options(&self, meta: &PackageMeta) -> Result<DebOptions, DebError> {
+    fn options(&self, meta: &PackageMeta) -> Result<DebOptions, Error> {
         let mut o = DebOptions::default();
-        let default_name = meta.name.to_ascii_lowercase().replace('_', "-");
+        let default_name = meta.name().to_ascii_lowercase().replace('_', "-");
         let name = self.string("name")?.unwrap_or(&default_name);
         o.name = Some(PackageName::new(name).map_err(|e| malformed("name", e.to_string()))?);
         o.maintainer = self.string("maintainer")?.map(str::to_owned);
@@ -231,7 +238,7 @@ impl Reader<'_> {
             Some(r) => Some(r.to_owned()),
         };
         // Checked now, so that the error names the key.
-        super::DebVersion::from_semver(&meta.version, o.revision.as_deref())
+        super::DebVersion::from_version(meta.version(), o.revision.as_deref())
             .map_err(|e| malformed("revision", e.to_string()))?;
         o.extended_description = match self.string("extended-description")? {
             Some(t) => Some(t.to_owned()),
@@ -281,7 +288,7 @@ impl Reader<'_> {
         Ok(o)
     }
 
-    fn license_text(&self) -> Result<Option<String>, DebError> {
+    fn license_text(&self) -> Result<Option<String>, Error> {
         let key = "license-file";
         let (file, skip) = match self.table.get(key) {
             None => return Ok(None),
@@ -319,7 +326,7 @@ impl Reader<'_> {
         ))
     }
 
-    fn relations(&self, key: &str) -> Result<Vec<Relation>, DebError> {
+    fn relations(&self, key: &str) -> Result<Vec<Relation>, Error> {
         let text = match self.table.get(key) {
             None => return Ok(Vec::new()),
             Some(Value::String(s)) => s.clone(),
@@ -342,7 +349,7 @@ impl Reader<'_> {
         Relation::parse_list(&text).map_err(|e| malformed(key, e.to_string()))
     }
 
-    fn tree(&self, bins: &[String]) -> Result<FileTree, DebError> {
+    fn tree(&self, bins: &[String]) -> Result<FileTree, Error> {
         let mut assets: Vec<(RelPath, Entry)> = Vec::new();
         match self.table.get("assets") {
             None => {
@@ -394,7 +401,7 @@ impl Reader<'_> {
         Ok(tree)
     }
 
-    fn asset(&self, key: &str, item: &Value) -> Result<(RelPath, Entry), DebError> {
+    fn asset(&self, key: &str, item: &Value) -> Result<(RelPath, Entry), Error> {
         let shape = "write [\"source\", \"dest\", \"mode\"] (mode in octal, such as \"644\")";
         let [source, dest, mode] = item
             .as_array()
@@ -436,7 +443,7 @@ impl Reader<'_> {
     }
 }
 
-fn read_text(path: &Path, key: &str) -> Result<String, DebError> {
+fn read_text(path: &Path, key: &str) -> Result<String, Error> {
     let bytes = fs::read(path).map_err(|e| IoError::new("read", path, e))?;
     String::from_utf8(bytes)
         .map_err(|_| malformed(key, format!("{} is not UTF-8 text", path.display())))
@@ -558,7 +565,7 @@ conf-files = ["/etc/my-tool/tool.conf"]"#,
         assert_eq!(paths, ["usr", "usr/bin", "usr/bin/my_tool"]);
         let nowhere = CargoTarget::default().profile("nowhere");
         let err = CargoDeb::from_metadata(&md, "my_tool", &nowhere).unwrap_err();
-        assert!(matches!(err, DebError::Tree(_)), "{err}");
+        assert!(matches!(err, Error::Tree(_)), "{err}");
     }
 
     #[test]
@@ -586,13 +593,13 @@ conf-files = ["/etc/my-tool/tool.conf"]"#,
         ] {
             let (_dir, md) = project(deb);
             match CargoDeb::from_metadata(&md, "my_tool", &CargoTarget::default()) {
-                Err(DebError::Metadata { key: k, .. }) => assert_eq!(k, key, "{deb}"),
+                Err(Error::Cargo(e)) => assert_eq!(e.key(), format!("{TABLE}.{key}"), "{deb}"),
                 other => panic!("{deb}: {other:?}"),
             }
         }
         let (_dir, md) = project("assets = [[\"tool.conf\", \"../etc/x\", \"644\"]]");
         let err = CargoDeb::from_metadata(&md, "my_tool", &CargoTarget::default()).unwrap_err();
-        assert!(matches!(err, DebError::Tree(_)), "{err}");
+        assert!(matches!(err, Error::Tree(_)), "{err}");
         let (_dir, md) = project("assets = [[\"missing.txt\", \"usr/share/\", \"644\"]]");
         let err = CargoDeb::from_metadata(&md, "my_tool", &CargoTarget::default()).unwrap_err();
         assert!(err.to_string().contains("missing.txt"), "{err}");

@@ -5,9 +5,10 @@
 use std::fmt;
 use std::str::FromStr;
 
-use consign_core::{Dependency, VersionOp};
+use consign_core::{Dependency, Version, VersionOp};
 
 use super::DebError;
+use crate::Error;
 
 /// A Debian binary package name: lowercase letters, digits and `+-.`, at least two
 /// characters, starting with a letter or digit (Debian policy 5.6.1).
@@ -16,18 +17,21 @@ use super::DebError;
 /// use consign_package::deb::PackageName;
 /// assert_eq!(PackageName::new("consign-sums")?.as_str(), "consign-sums");
 /// assert!(PackageName::new("Consign_Sums").is_err());
-/// # Ok::<(), consign_package::deb::DebError>(())
+/// # Ok::<(), consign_package::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PackageName(String);
 
 impl PackageName {
     /// Checks `name` against the policy.
-    pub fn new(name: impl Into<String>) -> Result<PackageName, DebError> {
+    pub fn new(name: impl Into<String>) -> Result<PackageName, Error> {
         let name = name.into();
-        let bad = |reason| DebError::Name {
-            name: name.clone(),
-            reason,
+        let bad = |reason| -> Error {
+            DebError::Name {
+                name: name.clone(),
+                reason,
+            }
+            .into()
         };
         if name.len() < 2 {
             return Err(bad("it must be at least two characters long"));
@@ -57,7 +61,7 @@ impl fmt::Display for PackageName {
 }
 
 impl FromStr for PackageName {
-    type Err = DebError;
+    type Err = Error;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         PackageName::new(s)
     }
@@ -71,9 +75,10 @@ impl FromStr for PackageName {
 /// assert_eq!((v.epoch(), v.upstream(), v.revision()), (Some(1), "2.0~rc1", Some("3")));
 /// assert!(!v.is_native());
 /// // A Cargo (SemVer) version: the pre-release sorts before the release.
-/// assert_eq!(DebVersion::from_semver("1.0.0-rc.1", Some("1"))?.to_string(), "1.0.0~rc.1-1");
+/// let cargo: consign_core::Version = "1.0.0-rc.1".parse()?;
+/// assert_eq!(DebVersion::from_version(&cargo, Some("1"))?.to_string(), "1.0.0~rc.1-1");
 /// assert!("v1.0".parse::<DebVersion>().is_err());
-/// # Ok::<(), consign_package::deb::DebError>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct DebVersion {
@@ -88,7 +93,7 @@ impl DebVersion {
         epoch: Option<u32>,
         upstream: impl Into<String>,
         revision: Option<&str>,
-    ) -> Result<DebVersion, DebError> {
+    ) -> Result<DebVersion, Error> {
         let upstream = upstream.into();
         let text = match (epoch, revision) {
             (Some(e), Some(r)) => format!("{e}:{upstream}-{r}"),
@@ -102,28 +107,31 @@ impl DebVersion {
             return Err(DebError::Version {
                 version: text,
                 reason: "the upstream part may contain `-` only with a revision and never `:`",
-            });
+            }
+            .into());
         }
         Ok(v)
     }
 
-    /// A Cargo (SemVer) version as an upstream version: the pre-release separator `-` becomes
-    /// `~` so that `1.0.0-rc.1` sorts before `1.0.0`; build metadata (`+…`) is kept.
-    pub fn from_semver(version: &str, revision: Option<&str>) -> Result<DebVersion, DebError> {
-        let (core, build) = match version.split_once('+') {
-            Some((c, b)) => (c, Some(b)),
-            None => (version, None),
-        };
-        let mut upstream = core.replacen('-', "~", 1);
-        if let Some(b) = build {
-            upstream.push('+');
-            upstream.push_str(b);
+    /// A package version as the upstream version: for SemVer, the pre-release follows `~` so
+    /// that `1.0.0-rc.1` sorts before `1.0.0`, and build metadata follows `+`; another version
+    /// is taken as written.
+    pub fn from_version(version: &Version, revision: Option<&str>) -> Result<DebVersion, Error> {
+        let mut upstream = version.release().to_owned();
+        if let Some(pre) = version.pre_release() {
+            upstream.push('~');
+            upstream.push_str(pre);
         }
-        if upstream.contains('-') {
+        if let Some(build) = version.build() {
+            upstream.push('+');
+            upstream.push_str(build);
+        }
+        if version.semver().is_some() && upstream.contains('-') {
             return Err(DebError::Version {
-                version: version.to_owned(),
-                reason: "a SemVer pre-release with `-` cannot be a Debian upstream version",
-            });
+                version: version.to_string(),
+                reason: "a SemVer pre-release or build with `-` cannot be a Debian upstream version",
+            }
+            .into());
         }
         DebVersion::new(None, upstream, revision)
     }
@@ -151,12 +159,15 @@ impl DebVersion {
 }
 
 impl FromStr for DebVersion {
-    type Err = DebError;
+    type Err = Error;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let bad = |reason| DebError::Version {
-            version: text.to_owned(),
-            reason,
+        let bad = |reason| -> Error {
+            DebError::Version {
+                version: text.to_owned(),
+                reason,
+            }
+            .into()
         };
         let (epoch, rest) = match text.split_once(':') {
             Some((e, rest)) => {
@@ -237,14 +248,14 @@ pub fn relation_op(op: VersionOp) -> Option<&'static str> {
 /// (`python3:any`).
 ///
 /// ```
-/// use consign_core::{Dependency, VersionOp};
+/// use consign_core::{Dependency, Version, VersionOp};
 /// use consign_package::deb::Relation;
 /// let r: Relation = "libc6 (>= 2.36) | libc6.1".parse()?;
 /// assert_eq!(r.to_string(), "libc6 (>= 2.36) | libc6.1");
 /// let d = Relation::new(Dependency::new("libssl3").version(VersionOp::Less, "4"))?;
 /// assert_eq!(d.to_string(), "libssl3 (<< 4)");
 /// assert!("libc6 (>= two)".parse::<Relation>().is_err());
-/// # Ok::<(), consign_package::deb::DebError>(())
+/// # Ok::<(), consign_package::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Relation {
@@ -253,20 +264,23 @@ pub struct Relation {
 
 impl Relation {
     /// A relation on one package; the name and version are checked.
-    pub fn new(dependency: Dependency) -> Result<Relation, DebError> {
+    pub fn new(dependency: Dependency) -> Result<Relation, Error> {
         Relation::any_of(vec![dependency])
     }
 
     /// A relation satisfied by any of `alternatives` (at least one).
-    pub fn any_of(alternatives: Vec<Dependency>) -> Result<Relation, DebError> {
+    pub fn any_of(alternatives: Vec<Dependency>) -> Result<Relation, Error> {
         let text = alternatives
             .iter()
             .map(Dependency::to_string)
             .collect::<Vec<_>>()
             .join(" | ");
-        let bad = |reason| DebError::Relation {
-            relation: text.clone(),
-            reason,
+        let bad = |reason| -> Error {
+            DebError::Relation {
+                relation: text.clone(),
+                reason,
+            }
+            .into()
         };
         if alternatives.is_empty() {
             return Err(bad("a relation needs at least one package"));
@@ -303,7 +317,7 @@ impl Relation {
     }
 
     /// Parses a comma-separated relation field (`a (>= 1), b | c`); empty text gives none.
-    pub fn parse_list(text: &str) -> Result<Vec<Relation>, DebError> {
+    pub fn parse_list(text: &str) -> Result<Vec<Relation>, Error> {
         text.split(',')
             .map(str::trim)
             .filter(|r| !r.is_empty())
@@ -313,12 +327,15 @@ impl Relation {
 }
 
 impl FromStr for Relation {
-    type Err = DebError;
+    type Err = Error;
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        let bad = |reason| DebError::Relation {
-            relation: text.trim().to_owned(),
-            reason,
+        let bad = |reason| -> Error {
+            DebError::Relation {
+                relation: text.trim().to_owned(),
+                reason,
+            }
+            .into()
         };
         let mut alternatives = Vec::new();
         for alt in text.split('|').map(str::trim) {
@@ -359,7 +376,7 @@ impl FromStr for Relation {
             });
         }
         Relation::any_of(alternatives).map_err(|e| match e {
-            DebError::Relation { reason, .. } => bad(reason),
+            Error::Deb(DebError::Relation { reason, .. }) => bad(reason),
             other => other,
         })
     }
@@ -410,7 +427,7 @@ impl Priority {
 }
 
 impl FromStr for Priority {
-    type Err = DebError;
+    type Err = Error;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(match s {
             "required" => Priority::Required,
@@ -418,7 +435,7 @@ impl FromStr for Priority {
             "standard" => Priority::Standard,
             "optional" => Priority::Optional,
             _ => {
-                return Err(DebError::Field {
+                return Err(Error::Invalid {
                     field: "Priority",
                     value: s.to_owned(),
                     reason: "use required, important, standard or optional",
@@ -460,9 +477,9 @@ impl Control {
     }
 
     /// Appends a one-line field; refuses a value with a line break or nothing in it.
-    pub(crate) fn push(&mut self, field: &'static str, value: String) -> Result<(), DebError> {
+    pub(crate) fn push(&mut self, field: &'static str, value: String) -> Result<(), Error> {
         if value.trim().is_empty() || value.contains(['\n', '\r']) {
-            return Err(DebError::Field {
+            return Err(Error::Invalid {
                 field,
                 value,
                 reason: "it must be one non-empty line",
@@ -490,8 +507,8 @@ impl Control {
         &mut self,
         synopsis: &str,
         extended: Option<&str>,
-    ) -> Result<(), DebError> {
-        let bad = |value: &str, reason| DebError::Field {
+    ) -> Result<(), Error> {
+        let bad = |value: &str, reason| Error::Invalid {
             field: "Description",
             value: value.to_owned(),
             reason,
@@ -552,7 +569,7 @@ impl fmt::Display for Control {
 }
 
 /// Checks a `Name <email>` maintainer.
-pub(crate) fn check_maintainer(value: &str) -> Result<(), DebError> {
+pub(crate) fn check_maintainer(value: &str) -> Result<(), Error> {
     let ok = value
         .split_once('<')
         .and_then(|(name, rest)| Some((name.trim(), rest.strip_suffix('>')?)))
@@ -565,7 +582,7 @@ pub(crate) fn check_maintainer(value: &str) -> Result<(), DebError> {
     if ok {
         Ok(())
     } else {
-        Err(DebError::Field {
+        Err(Error::Invalid {
             field: "Maintainer",
             value: value.to_owned(),
             reason: "write it as `Full Name <email@address>`",
@@ -574,7 +591,7 @@ pub(crate) fn check_maintainer(value: &str) -> Result<(), DebError> {
 }
 
 /// Checks a section name (`utils`, `contrib/net`).
-pub(crate) fn check_section(value: &str) -> Result<(), DebError> {
+pub(crate) fn check_section(value: &str) -> Result<(), Error> {
     let ok = !value.is_empty()
         && value
             .chars()
@@ -582,7 +599,7 @@ pub(crate) fn check_section(value: &str) -> Result<(), DebError> {
     if ok {
         Ok(())
     } else {
-        Err(DebError::Field {
+        Err(Error::Invalid {
             field: "Section",
             value: value.to_owned(),
             reason: "use a Debian section such as utils, net or contrib/devel",
@@ -601,7 +618,7 @@ mod tests {
         }
         for bad in ["", "a", "Ab", "a_b", "-ab", ".ab", "a b", "ab/c", "äb"] {
             match PackageName::new(bad) {
-                Err(DebError::Name { name, .. }) => assert_eq!(name, bad),
+                Err(Error::Deb(DebError::Name { name, .. })) => assert_eq!(name, bad),
                 other => panic!("{bad:?}: {other:?}"),
             }
         }
@@ -631,19 +648,19 @@ mod tests {
             "", "a1.0", "1.0-", "1:", ":1.0", "x:1.0", "1.0_1", "1.0-a_b", "1:2:3", "1 0",
         ] {
             match bad.parse::<DebVersion>() {
-                Err(DebError::Version { version, .. }) => assert_eq!(version, bad),
+                Err(Error::Deb(DebError::Version { version, .. })) => assert_eq!(version, bad),
                 other => panic!("{bad:?}: {other:?}"),
             }
         }
         assert!(DebVersion::new(None, "1.0-1", None).is_err());
         assert!(DebVersion::new(Some(2), "1.0", Some("1")).is_ok());
         assert_eq!(
-            DebVersion::from_semver("1.2.3-beta.2+build.5", None)
+            DebVersion::from_version(&"1.2.3-beta.2+build.5".parse().unwrap(), None)
                 .unwrap()
                 .to_string(),
             "1.2.3~beta.2+build.5"
         );
-        assert!(DebVersion::from_semver("1.2.3-rc-1", None).is_err());
+        assert!(DebVersion::from_version(&"1.2.3-rc-1".parse().unwrap(), None).is_err());
     }
 
     #[test]
@@ -670,7 +687,7 @@ mod tests {
             "libc6 (~= 1)",
         ] {
             match bad.parse::<Relation>() {
-                Err(DebError::Relation { relation, .. }) => assert_eq!(relation, bad),
+                Err(Error::Deb(DebError::Relation { relation, .. })) => assert_eq!(relation, bad),
                 other => panic!("{bad:?}: {other:?}"),
             }
         }
@@ -710,7 +727,7 @@ mod tests {
             "Jane <a@b> x",
         ] {
             assert!(
-                matches!(check_maintainer(bad), Err(DebError::Field { value, .. }) if value == bad)
+                matches!(check_maintainer(bad), Err(Error::Invalid { value, .. }) if value == bad)
             );
         }
         check_section("contrib/net").unwrap();

@@ -15,6 +15,7 @@ use consign_core::{KeyId, Signature, SignatureFormat, VerificationMaterial, Veri
 
 use super::DebError;
 use super::ar::ArWriter;
+use crate::Error;
 use crate::signing::PackageSigner;
 use crate::spool::Spool;
 
@@ -30,8 +31,8 @@ pub(crate) fn write_signed<W: Write>(
     signer: PackageSigner<'_>,
     control: (&str, &[u8]),
     data: (&str, Spool),
-) -> Result<(), DebError> {
-    let output = |source| DebError::Output { source };
+) -> Result<(), Error> {
+    let output = |source| Error::Output { source };
     let (signature, written) = std::thread::scope(|scope| {
         let (tx, rx) = sync_channel::<Vec<u8>>(4);
         let worker = scope.spawn(move || signer.binary(&mut ChannelReader::new(rx)));
@@ -58,13 +59,13 @@ pub(crate) fn write_signed<W: Write>(
             feed.flush()
             // `feed` dropped here: the signer sees the end of the data.
         })();
-        let signature = worker.join().map_err(|_| DebError::Output {
+        let signature = worker.join().map_err(|_| Error::Output {
             source: io::Error::other("the signing thread panicked"),
         });
         (signature, written)
     });
     // A signer failure explains a closed channel better than the write error it causes.
-    let signature = signature?.map_err(|source| DebError::Sign { source })?;
+    let signature = signature?.map_err(|source| Error::Sign { source })?;
     written.map_err(output)?;
     ar.member_bytes(ORIGIN, &signature).map_err(output)
 }
@@ -77,15 +78,12 @@ pub(crate) fn write_signed<W: Write>(
 /// The package is read twice from disk (once to find the signature, which comes last, once
 /// to check it), never held in memory.
 ///
-/// Errors: [`DebError::Unsigned`] when there is no origin signature, [`DebError::Sign`] with
-/// the verifier's error when the signature does not hold, [`DebError::Output`] when the file
+/// Errors: [`DebError::Unsigned`] when there is no origin signature, [`Error::Sign`] with
+/// the verifier's error when the signature does not hold, [`Error::Output`] when the file
 /// cannot be read or is not an ar archive.
-pub fn verify_origin(
-    path: impl AsRef<Path>,
-    verifier: &dyn Verifier,
-) -> Result<Verified, DebError> {
+pub fn verify_origin(path: impl AsRef<Path>, verifier: &dyn Verifier) -> Result<Verified, Error> {
     let path = path.as_ref();
-    let bad = |source| DebError::Output { source };
+    let bad = |source| Error::Output { source };
     let mut file = File::open(path).map_err(bad)?;
     let members = read_members(&mut file).map_err(bad)?;
     let find = |prefix: &str| {
@@ -96,7 +94,8 @@ pub fn verify_origin(
     let Some(origin) = find(ORIGIN) else {
         return Err(DebError::Unsigned {
             path: path.display().to_string(),
-        });
+        }
+        .into());
     };
     let mut signature =
         vec![0u8; usize::try_from(origin.size).map_err(|_| bad(invalid("signature too large")))?];
@@ -125,7 +124,7 @@ pub fn verify_origin(
     );
     verifier
         .verify(&mut data, &signature)
-        .map_err(|source| DebError::Sign { source })
+        .map_err(|source| Error::Sign { source })
 }
 
 #[derive(Clone, Debug)]

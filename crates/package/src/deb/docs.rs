@@ -7,8 +7,8 @@ use std::io::Write;
 use consign_core::{IoError, PackageMeta, SourceDate};
 use time::format_description::well_known::Rfc2822;
 
-use super::DebError;
 use super::control::{DebVersion, PackageName};
+use crate::Error;
 
 /// One entry of a Debian changelog.
 ///
@@ -26,7 +26,7 @@ use super::control::{DebVersion, PackageName};
 ///     "hello (1.0.0-1) unstable; urgency=medium\n\n  * First release.\n\n \
 ///      -- Jane Doe <jane@example.org>  Tue, 14 Nov 2023 22:13:20 +0000\n"
 /// );
-/// # Ok::<(), consign_package::deb::DebError>(())
+/// # Ok::<(), consign_package::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -73,7 +73,7 @@ impl ChangelogEntry {
     }
 
     /// The entry in changelog syntax (Debian policy 4.4).
-    pub fn to_text(&self, package: &PackageName) -> Result<String, DebError> {
+    pub fn to_text(&self, package: &PackageName) -> Result<String, Error> {
         super::control::check_maintainer(&self.maintainer)?;
         let word = |field, value: &str| {
             let ok = !value.is_empty()
@@ -83,7 +83,7 @@ impl ChangelogEntry {
             if ok {
                 Ok(())
             } else {
-                Err(DebError::Field {
+                Err(Error::Invalid {
                     field,
                     value: value.to_owned(),
                     reason: "use one word of letters, digits and -+._/",
@@ -93,7 +93,7 @@ impl ChangelogEntry {
         word("changelog distribution", &self.distribution)?;
         word("changelog urgency", &self.urgency)?;
         if self.changes.iter().all(|c| c.trim().is_empty()) {
-            return Err(DebError::Missing {
+            return Err(Error::Missing {
                 field: "changelog changes",
                 hint: "give each changelog entry at least one change",
             });
@@ -102,7 +102,7 @@ impl ChangelogEntry {
             .date
             .to_datetime()
             .format(&Rfc2822)
-            .map_err(|_| DebError::Field {
+            .map_err(|_| Error::Invalid {
                 field: "changelog date",
                 value: self.date.to_string(),
                 reason: "the date cannot be written in RFC 2822 (years 1900 to 9999)",
@@ -145,14 +145,14 @@ impl Changelog {
         version: &DebVersion,
         maintainer: &str,
         date: SourceDate,
-    ) -> Result<String, DebError> {
+    ) -> Result<String, Error> {
         match self {
             Changelog::Generated => ChangelogEntry::new(version.clone(), maintainer, date)
                 .change(format!("Release {}.", version.upstream()))
                 .to_text(package),
             Changelog::Entries(entries) => {
                 if entries.is_empty() {
-                    return Err(DebError::Missing {
+                    return Err(Error::Missing {
                         field: "changelog entries",
                         hint: "give at least one entry, or use Changelog::Generated",
                     });
@@ -169,8 +169,8 @@ impl Changelog {
 }
 
 /// `bytes` compressed as `gzip -9n` does: best compression, no file name, mtime 0.
-pub(crate) fn gzip_best(bytes: &[u8]) -> Result<Vec<u8>, DebError> {
-    let output = |source| DebError::Output { source };
+pub(crate) fn gzip_best(bytes: &[u8]) -> Result<Vec<u8>, Error> {
+    let output = |source| Error::Output { source };
     let mut gz = flate2::GzBuilder::new()
         .mtime(0)
         .operating_system(3)
@@ -189,7 +189,7 @@ pub(crate) struct CopyrightInput<'a> {
 }
 
 /// The DEP-5 copyright file.
-pub(crate) fn copyright(input: &CopyrightInput<'_>) -> Result<String, DebError> {
+pub(crate) fn copyright(input: &CopyrightInput<'_>) -> Result<String, Error> {
     let meta = input.meta;
     let file_text;
     let license_text = match (input.license_text, &meta.license_file) {
@@ -207,9 +207,9 @@ pub(crate) fn copyright(input: &CopyrightInput<'_>) -> Result<String, DebError> 
     };
     let short = match (&meta.license, license_text) {
         (Some(spdx), _) => dep5_expression(spdx)?,
-        (None, Some(_)) => format!("LicenseRef-{}", meta.name),
+        (None, Some(_)) => format!("LicenseRef-{}", meta.name()),
         (None, None) => {
-            return Err(DebError::Missing {
+            return Err(Error::Missing {
                 field: "license",
                 hint: "set PackageMeta::license (SPDX) or license_file, or ship \
                        usr/share/doc/<package>/copyright in the tree",
@@ -219,7 +219,7 @@ pub(crate) fn copyright(input: &CopyrightInput<'_>) -> Result<String, DebError> 
     let mut out = String::from(
         "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n",
     );
-    out.push_str(&format!("Upstream-Name: {}\n", meta.name));
+    out.push_str(&format!("Upstream-Name: {}\n", meta.name()));
     out.push_str(&format!("Upstream-Contact: {}\n", input.maintainer));
     if let Some(source) = meta.repository.as_ref().or(meta.homepage.as_ref()) {
         out.push_str(&format!("Source: {}\n", one_line("Source", source)?));
@@ -249,9 +249,9 @@ pub(crate) fn copyright(input: &CopyrightInput<'_>) -> Result<String, DebError> 
     Ok(out)
 }
 
-fn one_line<'v>(field: &'static str, value: &'v str) -> Result<&'v str, DebError> {
+fn one_line<'v>(field: &'static str, value: &'v str) -> Result<&'v str, Error> {
     if value.contains(['\n', '\r']) {
-        return Err(DebError::Field {
+        return Err(Error::Invalid {
             field,
             value: value.to_owned(),
             reason: "it must be one line",
@@ -282,13 +282,13 @@ fn push_continued(out: &mut String, text: &str, body: bool) {
 }
 
 /// An SPDX expression in DEP-5 spelling: `MIT OR Apache-2.0` becomes `MIT or Apache-2.0`.
-fn dep5_expression(spdx: &str) -> Result<String, DebError> {
+fn dep5_expression(spdx: &str) -> Result<String, Error> {
     let ok = !spdx.trim().is_empty()
         && spdx
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || " .-+()/:".contains(c));
     if !ok {
-        return Err(DebError::Field {
+        return Err(Error::Invalid {
             field: "license",
             value: spdx.to_owned(),
             reason: "give an SPDX license expression such as `MIT OR Apache-2.0`",
@@ -456,7 +456,7 @@ mod tests {
         })
         .unwrap_err();
         assert!(
-            matches!(err, DebError::Io(ref e) if e.path.ends_with("LICENSE")),
+            matches!(err, Error::Io(ref e) if e.path.ends_with("LICENSE")),
             "{err}"
         );
         m.license_file = None;
@@ -470,7 +470,7 @@ mod tests {
         .unwrap_err();
         assert!(matches!(
             err,
-            DebError::Missing {
+            Error::Missing {
                 field: "license",
                 ..
             }
@@ -521,14 +521,11 @@ mod tests {
         );
         assert!(two.ends_with("Thu, 01 Jan 1970 00:00:00 +0000\n"), "{two}");
         let empty = ChangelogEntry::new(v.clone(), "A <a@example.org>", date);
-        assert!(matches!(
-            empty.to_text(&name),
-            Err(DebError::Missing { .. })
-        ));
+        assert!(matches!(empty.to_text(&name), Err(Error::Missing { .. })));
         let bad = ChangelogEntry::new(v, "A <a@example.org>", date)
             .change("x")
             .distribution("a b");
-        assert!(matches!(bad.to_text(&name), Err(DebError::Field { .. })));
+        assert!(matches!(bad.to_text(&name), Err(Error::Invalid { .. })));
 
         let gz = gzip_best(generated.as_bytes()).unwrap();
         assert_eq!(gz, gzip_best(generated.as_bytes()).unwrap());

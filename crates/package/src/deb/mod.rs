@@ -79,6 +79,7 @@ use consign_core::{
 };
 use md5::Digest as _;
 
+use crate::Error;
 use crate::archive::tarball::{self, FileTap, Layout, NoTap};
 use crate::compress::Compression;
 use crate::spool::SpoolWriter;
@@ -98,7 +99,8 @@ const AR_MAX: u64 = 9_999_999_999;
 ///
 /// ```
 /// use consign_core::{ArtifactWriter, Entry, FileTree, PackageMeta, Platform, SourceDate};
-/// use consign_package::deb::{Deb, DebError};
+/// use consign_package::Error;
+/// use consign_package::deb::Deb;
 ///
 /// let meta = PackageMeta::new("hello", "2.1.0")?
 ///     .description("Greets the world")
@@ -120,7 +122,7 @@ const AR_MAX: u64 = 9_999_999_999;
 /// // A platform without a Debian architecture is refused before anything is written.
 /// let mac: Platform = "aarch64-apple-darwin".parse()?;
 /// let err = Deb::new(&tree, &meta, mac, SourceDate::from_unix(0)).write_to(Vec::new());
-/// assert!(matches!(err, Err(DebError::Platform(_))));
+/// assert!(matches!(err, Err(Error::Platform(_))));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Debug)]
@@ -152,11 +154,11 @@ impl WriteReport for DebReport {
 
 impl ArtifactWriter for Deb<'_> {
     type Report = DebReport;
-    type Error = DebError;
+    type Error = crate::Error;
 
     /// The conventional file name, `name_version_arch.deb` (the epoch left out, as in the
     /// Debian archive).
-    fn file_name(&self) -> Result<String, DebError> {
+    fn file_name(&self) -> Result<String, Error> {
         let v = self.version()?;
         let version = DebVersion::new(None, v.upstream(), v.revision())?;
         Ok(format!(
@@ -175,7 +177,7 @@ impl ArtifactWriter for Deb<'_> {
     }
 
     /// Writes the package to `out`; the inputs are checked before a byte is written.
-    fn write_to<W: Write>(&self, out: W) -> Result<DebReport, DebError> {
+    fn write_to<W: Write>(&self, out: W) -> Result<DebReport, Error> {
         let plan = self.plan()?;
         let written = self.write_monitored(&plan, out)?;
         Ok(DebReport {
@@ -259,32 +261,32 @@ impl<'a> Deb<'a> {
     }
 
     /// The package name, checked.
-    pub fn package_name(&self) -> Result<PackageName, DebError> {
+    pub fn package_name(&self) -> Result<PackageName, Error> {
         match &self.options.name {
             Some(n) => Ok(n.clone()),
-            None => PackageName::new(self.meta.name.as_str()),
+            None => PackageName::new(self.meta.name()),
         }
     }
 
     /// The version, checked.
-    pub fn version(&self) -> Result<DebVersion, DebError> {
+    pub fn version(&self) -> Result<DebVersion, Error> {
         match &self.options.version {
             Some(v) => Ok(v.clone()),
-            None => DebVersion::from_semver(&self.meta.version, self.options.revision.as_deref()),
+            None => DebVersion::from_version(self.meta.version(), self.options.revision.as_deref()),
         }
     }
 
     /// The Debian architecture (`amd64`).
-    pub fn architecture(&self) -> Result<&'static str, DebError> {
+    pub fn architecture(&self) -> Result<&'static str, Error> {
         Ok(self.platform.debian_arch()?)
     }
 
     /// The control paragraph the package will carry (`Installed-Size` included).
-    pub fn control(&self) -> Result<Control, DebError> {
+    pub fn control(&self) -> Result<Control, Error> {
         Ok(self.plan()?.control)
     }
 
-    fn plan(&self) -> Result<Plan<'a>, DebError> {
+    fn plan(&self) -> Result<Plan<'a>, Error> {
         let o = &self.options;
         let meta = self.meta;
         let name = self.package_name()?;
@@ -294,7 +296,7 @@ impl<'a> Deb<'a> {
             .maintainer
             .as_deref()
             .or(meta.maintainer.as_deref())
-            .ok_or(DebError::Missing {
+            .ok_or(Error::Missing {
                 field: "maintainer",
                 hint: "set PackageMeta::maintainer or DebOptions::maintainer (`Name <email>`)",
             })?;
@@ -302,7 +304,7 @@ impl<'a> Deb<'a> {
         let synopsis = meta
             .summary()
             .filter(|s| !s.is_empty())
-            .ok_or(DebError::Missing {
+            .ok_or(Error::Missing {
                 field: "description",
                 hint: "set PackageMeta::description; its first line is the synopsis",
             })?;
@@ -366,7 +368,7 @@ impl<'a> Deb<'a> {
                     entry.kind(),
                     EntryKind::File { .. } | EntryKind::Hardlink { .. }
                 ) {
-                    return Err(DebError::Conffile { path: path.clone() });
+                    return Err(DebError::Conffile { path: path.clone() }.into());
                 }
                 conffiles.insert(path.clone());
             }
@@ -408,7 +410,7 @@ impl<'a> Deb<'a> {
 
         for (script, text) in &o.scripts {
             if !text.starts_with("#!") {
-                return Err(DebError::Field {
+                return Err(Error::Invalid {
                     field: script.name(),
                     value: text.lines().next().unwrap_or_default().to_owned(),
                     reason: "a maintainer script must start with `#!` (an interpreter line)",
@@ -426,7 +428,7 @@ impl<'a> Deb<'a> {
     }
 
     /// [`Deb::write_plan`] between the monitor's `begin` and `end`.
-    fn write_monitored(&self, plan: &Plan<'_>, out: impl Write) -> Result<Written, DebError> {
+    fn write_monitored(&self, plan: &Plan<'_>, out: impl Write) -> Result<Written, Error> {
         let monitor = &self.options.monitor;
         monitor.check()?;
         let task = self.file_name().unwrap_or_else(|_| "deb".to_owned());
@@ -436,8 +438,8 @@ impl<'a> Deb<'a> {
         written
     }
 
-    fn write_plan(&self, plan: &Plan<'_>, out: impl Write) -> Result<Written, DebError> {
-        let output = |source| DebError::Output { source };
+    fn write_plan(&self, plan: &Plan<'_>, out: impl Write) -> Result<Written, Error> {
+        let output = |source| Error::Output { source };
         let compression = self.options.compression;
         let ext = match compression.codec().extension() {
             "" => String::new(),
@@ -461,7 +463,8 @@ impl<'a> Deb<'a> {
             return Err(DebError::TooLarge {
                 member: format!("data.tar{ext}"),
                 size: spool.packed.size,
-            });
+            }
+            .into());
         }
 
         // 2. The control member, small enough to build in memory.
@@ -499,8 +502,8 @@ impl<'a> Deb<'a> {
         plan: &Plan<'_>,
         sums: &BTreeMap<RelPath, [u8; 16]>,
         compression: &Compression,
-    ) -> Result<Vec<u8>, DebError> {
-        let output = |source| DebError::Output { source };
+    ) -> Result<Vec<u8>, Error> {
+        let output = |source| Error::Output { source };
         let mut md5sums = String::new();
         for (path, entry) in plan.data.iter() {
             let digest = match entry.kind() {
@@ -550,7 +553,7 @@ impl<'a> Deb<'a> {
 }
 
 /// Checks the `triggers` control file: one directive and one name per line, `#` comments.
-fn check_triggers(text: &str) -> Result<(), DebError> {
+fn check_triggers(text: &str) -> Result<(), Error> {
     const DIRECTIVES: [&str; 6] = [
         "interest",
         "interest-await",
@@ -569,7 +572,7 @@ fn check_triggers(text: &str) -> Result<(), DebError> {
             (Some(d), Some(_), None) if DIRECTIVES.contains(&d)
         );
         if !ok {
-            return Err(DebError::Field {
+            return Err(Error::Invalid {
                 field: "triggers",
                 value: line.to_owned(),
                 reason: "write `<interest|activate>[-await|-noawait] <trigger-name>` per line",

@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 
 use consign_core::{Algorithm, Monitor};
 
-use super::{Changelog, DebError, DebVersion, PackageName, Priority, Relation};
+use super::{Changelog, DebVersion, PackageName, Priority, Relation};
+use crate::Error;
 use crate::compress::{Codec, Compression};
 
 /// A relation field of the control file.
@@ -122,7 +123,7 @@ pub struct DebOptions {
     /// The package name; `None` for [`consign_core::PackageMeta::name`].
     pub name: Option<PackageName>,
     /// The full version; `None` for [`consign_core::PackageMeta::version`] read as SemVer
-    /// ([`DebVersion::from_semver`]) with [`DebOptions::revision`].
+    /// ([`DebVersion::from_version`]) with [`DebOptions::revision`].
     pub version: Option<DebVersion>,
     /// The Debian revision appended to the upstream version; `None` for a native version.
     pub revision: Option<String>,
@@ -178,28 +179,9 @@ impl Default for DebOptions {
     }
 }
 
+output_setters!(DebOptions, compression);
+
 impl DebOptions {
-    /// Reports progress to, and stops when interrupted through, `monitor`.
-    #[must_use]
-    pub fn monitor(mut self, monitor: Monitor) -> Self {
-        self.monitor = monitor;
-        self
-    }
-
-    /// Sets the compression.
-    #[must_use]
-    pub fn compression(mut self, compression: Compression) -> Self {
-        self.compression = compression;
-        self
-    }
-
-    /// Sets the digests to compute.
-    #[must_use]
-    pub fn algorithms(mut self, algorithms: &[Algorithm]) -> Self {
-        self.algorithms = algorithms.to_vec();
-        self
-    }
-
     /// Sets the package name.
     #[must_use]
     pub fn name(mut self, name: PackageName) -> Self {
@@ -264,7 +246,7 @@ impl DebOptions {
     }
 
     /// Adds the relations of a comma-separated list (`a (>= 1), b | c`).
-    pub fn relations(mut self, field: RelationField, list: &str) -> Result<Self, DebError> {
+    pub fn relations(mut self, field: RelationField, list: &str) -> Result<Self, Error> {
         for r in Relation::parse_list(list)? {
             self.relations.push((field, r));
         }

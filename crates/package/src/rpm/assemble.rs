@@ -1,13 +1,16 @@
 //! From inputs to bytes: [`Plan`] resolves and checks everything before anything is
 //! written, then builds the main header, the signature header and the lead.
 
-use consign_core::{Algorithm, Digest, FileTree, PackageMeta, Platform, SourceDate, Written};
+use consign_core::{
+    Algorithm, Digest, FileTree, PackageMeta, Platform, SourceDate, Version, Written,
+};
 
 use super::deps::{Relations, op_flags};
 use super::files::{FileList, date32};
 use super::header::{EncodeError, Header, Value, padding_to_8};
 use super::spec::{ChangelogEntry, RelationKind, RpmSpec, Scriptlet, ScriptletKind};
 use super::{RpmError, RpmOptions, check, tags};
+use crate::Error;
 use crate::compress::Codec;
 
 /// The most space reserved for signatures: rpm refuses signature headers past 64 MiB, and
@@ -23,7 +26,7 @@ pub(crate) struct Arch {
 }
 
 /// rpm's names for a platform's architecture (`rpmrc` and `installplatform`).
-fn arch(platform: &Platform) -> Result<Arch, RpmError> {
+fn arch(platform: &Platform) -> Result<Arch, Error> {
     let name = platform.rpm_arch()?;
     let (isa, lead) = match name {
         "x86_64" => ("x86-64", 1),
@@ -37,7 +40,8 @@ fn arch(platform: &Platform) -> Result<Arch, RpmError> {
         other => {
             return Err(RpmError::UnknownArch {
                 arch: other.to_owned(),
-            });
+            }
+            .into());
         }
     };
     Ok(Arch { name, isa, lead })
@@ -62,13 +66,32 @@ impl Identity {
     }
 }
 
+/// The rpm version of `version`: a SemVer pre-release follows `~` (so `1.0.0-rc.1` sorts
+/// before `1.0.0`), and `-`, which rpm reserves for the release, becomes `.` in the
+/// pre-release and build parts. A version that is not SemVer is taken as written.
+pub(crate) fn rpm_version(version: &Version) -> String {
+    let mut v = version.release().to_owned();
+    if let Some(pre) = version.pre_release() {
+        v.push('~');
+        v.push_str(&pre.replace('-', "."));
+    }
+    if let Some(build) = version.build() {
+        v.push('+');
+        v.push_str(&build.replace('-', "."));
+    }
+    v
+}
+
 pub(crate) fn identity(
     meta: &PackageMeta,
     spec: &RpmSpec,
     platform: &Platform,
-) -> Result<Identity, RpmError> {
-    let name = spec.name.clone().unwrap_or_else(|| meta.name.clone());
-    let version = spec.version.clone().unwrap_or_else(|| meta.version.clone());
+) -> Result<Identity, Error> {
+    let name = spec.name.clone().unwrap_or_else(|| meta.name().to_owned());
+    let version = spec
+        .version
+        .clone()
+        .unwrap_or_else(|| rpm_version(meta.version()));
     let release = spec.release.clone().unwrap_or_else(|| "1".into());
     check::name("name", &name)?;
     check::version("version", &version)?;
@@ -111,40 +134,39 @@ impl<'a> Plan<'a> {
         platform: &Platform,
         date: SourceDate,
         options: &RpmOptions,
-    ) -> Result<Plan<'a>, RpmError> {
+    ) -> Result<Plan<'a>, Error> {
         let id = identity(meta, spec, platform)?;
         if options.reserved_space > MAX_RESERVED {
             return Err(RpmError::TooLarge {
                 what: "reserved signature space",
                 size: options.reserved_space.into(),
-            });
+            }
+            .into());
         }
         let codec = options.compression.codec();
         if !matches!(codec, Codec::Gzip | Codec::Xz | Codec::Zstd) {
-            return Err(RpmError::Compression { codec });
+            return Err(RpmError::Compression { codec }.into());
         }
         let summary = spec
             .summary
             .clone()
             .or_else(|| meta.summary().map(str::to_owned))
             .filter(|s| !s.is_empty())
-            .ok_or(RpmError::Missing { field: "summary" })?;
+            .ok_or(missing("summary"))?;
         check::line("summary", &summary)?;
         let description = spec
             .description
             .clone()
             .or_else(|| meta.description.as_deref().map(body_of_description))
             .filter(|d| !d.trim().is_empty())
-            .ok_or(RpmError::Missing {
-                field: "description",
-            })?;
+            .ok_or(missing("description"))?;
         check::text("description", &description)?;
         let license = spec
             .license
             .clone()
             .or_else(|| meta.license.clone())
             .filter(|l| !l.is_empty())
-            .ok_or(RpmError::Missing { field: "license" })?;
+            .ok_or(missing("license"))?;
         check::line("license", &license)?;
         let url = spec
             .url
@@ -179,7 +201,7 @@ impl<'a> Plan<'a> {
         let mut scriptlets: Vec<&Scriptlet> = spec.scriptlets.iter().collect();
         scriptlets.sort_by_key(|s| s.kind);
         if let Some(w) = scriptlets.windows(2).find(|w| w[0].kind == w[1].kind) {
-            return Err(RpmError::Invalid {
+            return Err(Error::Invalid {
                 field: "scriptlet",
                 value: w[0].kind.section().into(),
                 reason: "a package has at most one scriptlet of each kind",
@@ -241,7 +263,7 @@ impl<'a> Plan<'a> {
         file_digests: Vec<String>,
         raw: &Written,
         packed: &Written,
-    ) -> Result<Vec<u8>, RpmError> {
+    ) -> Result<Vec<u8>, Error> {
         use tags::*;
         let id = &self.id;
         let mut h = Header::new(HEADER_IMMUTABLE);
@@ -341,7 +363,7 @@ pub(crate) fn signature_header(
     archive: u64,
     reserved: u32,
     openpgp: Option<(u32, Vec<u8>)>,
-) -> Result<Vec<u8>, RpmError> {
+) -> Result<Vec<u8>, Error> {
     use tags::*;
     let mut h = Header::new(HEADER_SIGNATURES);
     if let Some((tag, signature)) = openpgp {
@@ -367,9 +389,9 @@ pub(crate) fn signature_header(
     Ok(bytes)
 }
 
-fn encode(h: &Header) -> Result<Vec<u8>, RpmError> {
+fn encode(h: &Header) -> Result<Vec<u8>, Error> {
     h.encode().map_err(|e| match e {
-        EncodeError::Nul { value, .. } => RpmError::Invalid {
+        EncodeError::Nul { value, .. } => Error::Invalid {
             field: "header text",
             value,
             reason: "it contains a NUL byte",
@@ -377,8 +399,17 @@ fn encode(h: &Header) -> Result<Vec<u8>, RpmError> {
         EncodeError::TooLarge { data, .. } => RpmError::TooLarge {
             what: "header",
             size: data as u64,
-        },
+        }
+        .into(),
     })
+}
+
+/// An [`Error::Missing`] for an rpm tag.
+fn missing(field: &'static str) -> Error {
+    Error::Missing {
+        field,
+        hint: "set it in the package metadata or the RpmSpec",
+    }
 }
 
 fn sha256_hex(w: &Written) -> String {
@@ -440,7 +471,7 @@ fn relations(
     scriptlets: &[&Scriptlet],
     files: &FileList<'_>,
     codec: Codec,
-) -> Result<Relations, RpmError> {
+) -> Result<Relations, Error> {
     let mut r = Relations::default();
     for dep in &meta.dependencies {
         r.dependency(RelationKind::Requires, dep)?;
@@ -466,7 +497,7 @@ fn relations(
     }
     for s in scriptlets {
         check::text("scriptlet", &s.body)?;
-        let bad = |reason| RpmError::Invalid {
+        let bad = |reason| Error::Invalid {
             field: "scriptlet interpreter",
             value: s.interpreter.join(" "),
             reason,
@@ -487,7 +518,7 @@ fn relations(
             }
         }
         if s.flags & !(Scriptlet::EXPAND | Scriptlet::QUERY_FORMAT | Scriptlet::CRITICAL) != 0 {
-            return Err(RpmError::Invalid {
+            return Err(Error::Invalid {
                 field: "scriptlet flags",
                 value: s.flags.to_string(),
                 reason: "known flags: EXPAND (1), QUERY_FORMAT (2), CRITICAL (4)",
@@ -547,7 +578,7 @@ mod tests {
             }
         );
         let win: Platform = "x86_64-pc-windows-msvc".parse().unwrap();
-        assert!(matches!(arch(&win), Err(RpmError::Platform(_))));
+        assert!(matches!(arch(&win), Err(Error::Platform(_))));
     }
 
     #[test]

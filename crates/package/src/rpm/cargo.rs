@@ -36,8 +36,10 @@ use consign_core::{
 };
 use serde_json::{Map, Value};
 
+use super::Rpm;
 use super::spec::{FileAttrs, RelationKind, RpmSpec, Scriptlet, ScriptletKind};
-use super::{Rpm, RpmError};
+use crate::Error;
+use crate::cargo::CargoError;
 pub use crate::cargo::CargoTarget;
 
 const TABLE: &str = "package.metadata.generate-rpm";
@@ -74,7 +76,7 @@ impl CargoRpm {
         metadata: &cargo_metadata::Metadata,
         package: &str,
         target: &CargoTarget,
-    ) -> Result<CargoRpm, RpmError> {
+    ) -> Result<CargoRpm, Error> {
         let meta = PackageMeta::from_cargo(metadata, package)?;
         let platform = target.platform_or_host()?;
         let table = table(&meta, &target.variants)?;
@@ -119,32 +121,28 @@ impl CargoRpm {
                     } else if let Some((kind, part)) = script_key(k2) {
                         script(&k, value, kind, part, &dirs, &mut scripts)?;
                     } else {
-                        return Err(RpmError::UnknownKey { key: k });
+                        return Err(unknown(k).into());
                     }
                 }
             }
         }
         if !table.contains_key("assets") {
-            return Err(RpmError::BadKey {
+            return Err(CargoError::BadKey {
                 key: format!("{TABLE}.assets"),
                 expected: "an array of assets (required)",
                 found: "nothing".into(),
-            });
-        }
-        if spec.version.is_none() {
-            let v = rpm_version(&meta.version);
-            if v != meta.version {
-                spec.version = Some(v);
             }
+            .into());
         }
         for s in scripts {
             if s.body.is_empty() {
                 let key = format!("{TABLE}.{}", script_name(s.kind));
-                return Err(RpmError::BadKey {
+                return Err(CargoError::BadKey {
                     key,
                     expected: "the scriptlet text, given with its _prog or _flags",
                     found: "nothing".into(),
-                });
+                }
+                .into());
             }
             spec.scriptlets.push(s);
         }
@@ -174,46 +172,49 @@ struct Dirs {
 }
 
 /// The table with the variants applied.
-fn table(meta: &PackageMeta, variants: &[String]) -> Result<Map<String, Value>, RpmError> {
+fn table(meta: &PackageMeta, variants: &[String]) -> Result<Map<String, Value>, Error> {
     let table = match meta.metadata_table("generate-rpm") {
         Some(Value::Object(m)) => m.clone(),
         Some(other) => return Err(bad(TABLE, "a table", other)),
         None => {
-            return Err(RpmError::BadKey {
+            return Err(CargoError::BadKey {
                 key: TABLE.into(),
                 expected: "a table with at least `assets`",
                 found: "nothing".into(),
-            });
+            }
+            .into());
         }
     };
-    crate::cargo::apply_variants(table, TABLE, variants).map_err(|v| RpmError::BadKey {
-        key: v.key,
-        expected: "a table",
-        found: v
-            .found
-            .map_or_else(|| "nothing".to_owned(), |f| f.to_string()),
-    })
+    Ok(crate::cargo::apply_variants(table, TABLE, variants)?)
 }
 
-fn bad(key: &str, expected: &'static str, found: &Value) -> RpmError {
-    RpmError::BadKey {
+fn unknown(key: String) -> CargoError {
+    CargoError::UnknownKey {
+        key,
+        hint: "see consign_package::rpm::cargo for the keys read".into(),
+    }
+}
+
+fn bad(key: &str, expected: &'static str, found: &Value) -> Error {
+    CargoError::BadKey {
         key: key.to_owned(),
         expected,
         found: found.to_string(),
     }
+    .into()
 }
 
-fn string(key: &str, v: &Value) -> Result<String, RpmError> {
+fn string(key: &str, v: &Value) -> Result<String, Error> {
     v.as_str()
         .map(str::to_owned)
         .ok_or_else(|| bad(key, "a string", v))
 }
 
-fn boolean(key: &str, v: &Value) -> Result<bool, RpmError> {
+fn boolean(key: &str, v: &Value) -> Result<bool, Error> {
     v.as_bool().ok_or_else(|| bad(key, "true or false", v))
 }
 
-fn uint(key: &str, v: &Value) -> Result<u32, RpmError> {
+fn uint(key: &str, v: &Value) -> Result<u32, Error> {
     v.as_u64()
         .and_then(|n| u32::try_from(n).ok())
         .ok_or_else(|| bad(key, "a non-negative integer", v))
@@ -221,22 +222,6 @@ fn uint(key: &str, v: &Value) -> Result<u32, RpmError> {
 
 /// SemVer to rpm: the pre-release separator becomes `~` (sorting before the release) and
 /// later hyphens `.`; build metadata keeps its `+`.
-fn rpm_version(semver: &str) -> String {
-    let (core, build) = match semver.split_once('+') {
-        Some((c, b)) => (c, Some(b)),
-        None => (semver, None),
-    };
-    let mut v = match core.split_once('-') {
-        Some((release, pre)) => format!("{release}~{}", pre.replace('-', ".")),
-        None => core.to_owned(),
-    };
-    if let Some(b) = build {
-        v.push('+');
-        v.push_str(&b.replace('-', "."));
-    }
-    v
-}
-
 fn relation_kind(key: &str) -> Option<RelationKind> {
     Some(match key {
         "requires" => RelationKind::Requires,
@@ -257,7 +242,7 @@ fn relations(
     value: &Value,
     kind: RelationKind,
     spec: &mut RpmSpec,
-) -> Result<(), RpmError> {
+) -> Result<(), Error> {
     let table = value
         .as_object()
         .ok_or_else(|| bad(key, "a table", value))?;
@@ -338,7 +323,7 @@ fn script(
     part: ScriptPart,
     dirs: &Dirs,
     scripts: &mut Vec<Scriptlet>,
-) -> Result<(), RpmError> {
+) -> Result<(), Error> {
     let i = match scripts.iter().position(|s| s.kind == kind) {
         Some(i) => i,
         None => {
@@ -372,13 +357,13 @@ fn script(
 }
 
 /// A one-line value naming an existing file is read from it; anything else is the script.
-fn script_body(text: &str, dirs: &Dirs) -> Result<String, RpmError> {
+fn script_body(text: &str, dirs: &Dirs) -> Result<String, Error> {
     if !text.contains('\n') && !text.is_empty() {
         for dir in [&dirs.package, &dirs.workspace] {
             let p = dir.join(text);
             if p.is_file() {
                 return std::fs::read_to_string(&p)
-                    .map_err(|e| RpmError::Io(IoError::new("read the scriptlet", &p, e)));
+                    .map_err(|e| Error::Io(IoError::new("read the scriptlet", &p, e)));
             }
         }
     }
@@ -391,7 +376,7 @@ fn assets(
     dirs: &Dirs,
     tree: &mut FileTree,
     spec: &mut RpmSpec,
-) -> Result<(), RpmError> {
+) -> Result<(), Error> {
     let list = value
         .as_array()
         .ok_or_else(|| bad(key, "an array of assets", value))?;
@@ -407,19 +392,18 @@ fn assets(
             ]
             .contains(&name.as_str())
             {
-                return Err(RpmError::UnknownKey {
-                    key: format!("{k}.{name}"),
-                });
+                return Err(unknown(format!("{k}.{name}")).into());
             }
         }
-        let required = |name: &'static str| -> Result<String, RpmError> {
+        let required = |name: &'static str| -> Result<String, Error> {
             match field(name) {
                 Some((fk, v)) => string(&fk, v),
-                None => Err(RpmError::BadKey {
+                None => Err(CargoError::BadKey {
                     key: format!("{k}.{name}"),
                     expected: "a string (required)",
                     found: "nothing".into(),
-                }),
+                }
+                .into()),
             }
         };
         let source = required("source")?;
@@ -496,7 +480,7 @@ fn assets(
     Ok(())
 }
 
-fn mode(key: &str, v: &Value) -> Result<u32, RpmError> {
+fn mode(key: &str, v: &Value) -> Result<u32, Error> {
     v.as_str()
         .and_then(|s| u32::from_str_radix(s, 8).ok())
         .filter(|m| *m <= 0o7777)
@@ -510,7 +494,7 @@ fn file_name(p: &Path) -> String {
 }
 
 /// The files a source names: (path on disk, its path below the first wildcard component).
-fn resolve(key: &str, source: &str, dirs: &Dirs) -> Result<Vec<(PathBuf, String)>, RpmError> {
+fn resolve(key: &str, source: &str, dirs: &Dirs) -> Result<Vec<(PathBuf, String)>, Error> {
     let (bases, rest): (Vec<&Path>, &str) = match source.strip_prefix("target/release/") {
         Some(rest) => (vec![dirs.build.as_path()], rest),
         None if Path::new(source).is_absolute() => (vec![Path::new("/")], source),
@@ -525,14 +509,15 @@ fn resolve(key: &str, source: &str, dirs: &Dirs) -> Result<Vec<(PathBuf, String)
             return Ok(found);
         }
     }
-    Err(RpmError::AssetNotFound {
+    Err(CargoError::AssetNotFound {
         key: key.to_owned(),
         pattern: bases
             .iter()
             .map(|b| b.join(rest).display().to_string())
             .collect::<Vec<_>>()
             .join(" or "),
-    })
+    }
+    .into())
 }
 
 /// Matches `pattern` (components separated by `/`) below `base`. A pattern without wildcards

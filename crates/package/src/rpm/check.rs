@@ -1,9 +1,9 @@
 //! The rules rpm (rpmbuild's spec parser) applies to names, versions and dependencies.
 
-use super::RpmError;
+use crate::Error;
 
-fn invalid(field: &'static str, value: &str, reason: &'static str) -> RpmError {
-    RpmError::Invalid {
+fn invalid(field: &'static str, value: &str, reason: &'static str) -> Error {
+    Error::Invalid {
         field,
         value: value.to_owned(),
         reason,
@@ -11,7 +11,7 @@ fn invalid(field: &'static str, value: &str, reason: &'static str) -> RpmError {
 }
 
 /// A package name: letters, digits and `._+-`, starting with a letter, digit or `_`, no `..`.
-pub(crate) fn name(field: &'static str, value: &str) -> Result<(), RpmError> {
+pub(crate) fn name(field: &'static str, value: &str) -> Result<(), Error> {
     let first_ok = value
         .chars()
         .next()
@@ -31,7 +31,7 @@ pub(crate) fn name(field: &'static str, value: &str) -> Result<(), RpmError> {
 
 /// A version or release: letters, digits and `._+~^`, non-empty, no `..` (and so no `-`,
 /// which separates version from release).
-pub(crate) fn version(field: &'static str, value: &str) -> Result<(), RpmError> {
+pub(crate) fn version(field: &'static str, value: &str) -> Result<(), Error> {
     if value.is_empty()
         || value.contains("..")
         || !value
@@ -49,7 +49,7 @@ pub(crate) fn version(field: &'static str, value: &str) -> Result<(), RpmError> 
 
 /// A dependency name: starts with a letter, digit, `_` or `/` (a file), no whitespace or
 /// control characters; or a rich dependency in parentheses (`(a or b)`).
-pub(crate) fn dependency_name(value: &str) -> Result<(), RpmError> {
+pub(crate) fn dependency_name(value: &str) -> Result<(), Error> {
     if is_rich(value) {
         let mut depth = 0i32;
         for c in value.chars() {
@@ -92,7 +92,7 @@ pub(crate) fn is_rich(name: &str) -> bool {
 }
 
 /// An `[epoch:]version[-release]` in a dependency.
-pub(crate) fn evr(value: &str) -> Result<(), RpmError> {
+pub(crate) fn evr(value: &str) -> Result<(), Error> {
     let chars_ok = !value.is_empty()
         && value
             .chars()
@@ -117,7 +117,7 @@ pub(crate) fn evr(value: &str) -> Result<(), RpmError> {
 }
 
 /// Free text stored in the header: no NUL byte.
-pub(crate) fn text(field: &'static str, value: &str) -> Result<(), RpmError> {
+pub(crate) fn text(field: &'static str, value: &str) -> Result<(), Error> {
     if value.contains('\0') {
         return Err(invalid(field, value, "it contains a NUL byte"));
     }
@@ -125,7 +125,7 @@ pub(crate) fn text(field: &'static str, value: &str) -> Result<(), RpmError> {
 }
 
 /// A one-line header value (summary, user and group names): no line breaks either.
-pub(crate) fn line(field: &'static str, value: &str) -> Result<(), RpmError> {
+pub(crate) fn line(field: &'static str, value: &str) -> Result<(), Error> {
     if value.is_empty() || value.contains(['\0', '\n', '\r']) {
         return Err(invalid(field, value, "give one non-empty line"));
     }
@@ -143,7 +143,7 @@ mod tests {
         }
         for bad in ["", "-x", ".x", "a b", "a/b", "a..b", "é", "a:b"] {
             match name("name", bad) {
-                Err(RpmError::Invalid { field, value, .. }) => {
+                Err(Error::Invalid { field, value, .. }) => {
                     assert_eq!((field, value.as_str()), ("name", bad));
                 }
                 other => panic!("{bad:?}: {other:?}"),

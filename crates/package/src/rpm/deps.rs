@@ -8,7 +8,8 @@ use consign_core::{Dependency, VersionOp};
 
 use super::header::{Header, Value};
 use super::spec::RelationKind;
-use super::{RpmError, check, tags};
+use super::{check, tags};
+use crate::Error;
 
 /// One dependency entry.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -40,18 +41,14 @@ pub(crate) fn op_flags(op: VersionOp) -> u32 {
 
 impl Relations {
     /// Adds a user-given relation, checking its name and version.
-    pub(crate) fn dependency(
-        &mut self,
-        kind: RelationKind,
-        dep: &Dependency,
-    ) -> Result<(), RpmError> {
+    pub(crate) fn dependency(&mut self, kind: RelationKind, dep: &Dependency) -> Result<(), Error> {
         check::dependency_name(&dep.name)?;
         let (flags, version) = match &dep.constraint {
             None => (0, String::new()),
             Some((op, v)) => {
                 check::evr(v)?;
                 if dep.name.starts_with('/') || check::is_rich(&dep.name) {
-                    return Err(RpmError::Invalid {
+                    return Err(Error::Invalid {
                         field: "dependency",
                         value: dep.to_string(),
                         reason: "file and rich dependencies cannot carry a version",
@@ -59,7 +56,7 @@ impl Relations {
                 }
                 let flags = op_flags(*op);
                 if flags == 0 {
-                    return Err(RpmError::Invalid {
+                    return Err(Error::Invalid {
                         field: "dependency",
                         value: dep.to_string(),
                         reason: "unknown version comparison",

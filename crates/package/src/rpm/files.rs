@@ -18,6 +18,7 @@ use super::cpio::{CpioWriter, Stat};
 use super::header::{Header, Value};
 use super::spec::FileAttrs;
 use super::{RpmError, check, tags};
+use crate::Error;
 
 const COPY_BUF: usize = 256 * 1024;
 
@@ -69,7 +70,7 @@ impl<'t> FileList<'t> {
     pub(crate) fn new(
         tree: &'t FileTree,
         attrs: &BTreeMap<RelPath, FileAttrs>,
-    ) -> Result<FileList<'t>, RpmError> {
+    ) -> Result<FileList<'t>, Error> {
         let mut records = Vec::new();
         let mut positions: BTreeMap<&RelPath, usize> = BTreeMap::new();
         for (rel, entry) in tree.iter().filter(|(_, e)| !e.is_implied()) {
@@ -80,10 +81,11 @@ impl<'t> FileList<'t> {
             return Err(RpmError::TooLarge {
                 what: "file count",
                 size: records.len() as u64,
-            });
+            }
+            .into());
         }
         if let Some((path, _)) = attrs.iter().find(|(p, _)| !positions.contains_key(p)) {
-            return Err(RpmError::UnknownPath { path: path.clone() });
+            return Err(RpmError::UnknownPath { path: path.clone() }.into());
         }
         // Hard-link sets: the target and every link to it (targets are regular files of
         // the tree, so explicit entries, listed).
@@ -149,8 +151,8 @@ impl<'t> FileList<'t> {
         out: W,
         date: u32,
         monitor: &Monitor,
-    ) -> Result<(W, Vec<String>), RpmError> {
-        let output = |source| RpmError::Spool { source };
+    ) -> Result<(W, Vec<String>), Error> {
+        let output = |source| Error::Spool { source };
         let mut cpio = CpioWriter::new(out);
         let mut digests = vec![String::new(); self.records.len()];
         let mut buf = vec![0u8; COPY_BUF];
@@ -290,8 +292,8 @@ fn copy_hashed(
     out: &mut impl Write,
     buf: &mut [u8],
     monitor: &Monitor,
-) -> Result<String, RpmError> {
-    let entry_err = |source| RpmError::entry(r.rel, source);
+) -> Result<String, Error> {
+    let entry_err = |source| Error::entry(r.rel, source);
     let mut reader = monitor.reader(r.source.open().map_err(entry_err)?);
     let mut hasher = Hasher::new(Algorithm::Sha256);
     loop {
@@ -303,7 +305,7 @@ fn copy_hashed(
         };
         hasher.update(&buf[..n]);
         out.write_all(&buf[..n])
-            .map_err(|source| RpmError::Spool { source })?;
+            .map_err(|source| Error::Spool { source })?;
     }
     Ok(hasher.finish().hex())
 }
@@ -314,8 +316,8 @@ fn record<'t>(
     rel: &'t RelPath,
     entry: &'t Entry,
     attrs: Option<&FileAttrs>,
-) -> Result<Record<'t>, RpmError> {
-    let bad = |reason| RpmError::Invalid {
+) -> Result<Record<'t>, Error> {
+    let bad = |reason| Error::Invalid {
         field: "file",
         value: rel.to_string(),
         reason,
@@ -329,7 +331,7 @@ fn record<'t>(
                 (t, Kind::File)
             }
             _ => {
-                return Err(RpmError::Tree(consign_core::TreeError::HardlinkTarget {
+                return Err(Error::Tree(consign_core::TreeError::HardlinkTarget {
                     path: rel.clone(),
                     target: target.clone(),
                 }));
@@ -402,12 +404,12 @@ fn owner_name(
     kind: &'static str,
     name: Option<&str>,
     id: u32,
-) -> Result<String, RpmError> {
+) -> Result<String, Error> {
     match name {
         Some(n) if !n.is_empty() && !n.contains(char::is_whitespace) && !n.contains('\0') => {
             Ok(n.to_owned())
         }
-        Some(n) => Err(RpmError::Invalid {
+        Some(n) => Err(Error::Invalid {
             field: if kind == "user" {
                 "user name"
             } else {
@@ -417,17 +419,18 @@ fn owner_name(
             reason: "give a non-empty name without spaces",
         }),
         None if id == 0 => Ok("root".to_owned()),
-        None => Err(RpmError::OwnerName {
+        None => Err(RpmError::UnnamedOwner {
             path: path.clone(),
             kind,
             id,
-        }),
+        }
+        .into()),
     }
 }
 
 /// The date as the 32-bit seconds rpm stores.
-pub(crate) fn date32(date: SourceDate) -> Result<u32, RpmError> {
-    u32::try_from(date.unix()).map_err(|_| RpmError::DateOutOfRange { date })
+pub(crate) fn date32(date: SourceDate) -> Result<u32, Error> {
+    u32::try_from(date.unix()).map_err(|_| RpmError::DateOutOfRange { date }.into())
 }
 
 #[cfg(test)]
@@ -551,7 +554,7 @@ mod tests {
         t.insert("srv/data", Entry::dir().ids(1000, 1000).names(None, None))
             .unwrap();
         match FileList::new(&t, &BTreeMap::new()) {
-            Err(RpmError::OwnerName { path, kind, id }) => {
+            Err(Error::Rpm(RpmError::UnnamedOwner { path, kind, id })) => {
                 assert_eq!((path.as_str(), kind, id), ("srv/data", "user", 1000));
             }
             other => panic!("{other:?}"),
@@ -561,12 +564,12 @@ mod tests {
         let attrs = BTreeMap::from([(RelPath::new("b").unwrap(), FileAttrs::default())]);
         assert!(matches!(
             FileList::new(&t, &attrs),
-            Err(RpmError::UnknownPath { path }) if path.as_str() == "b"
+            Err(Error::Rpm(RpmError::UnknownPath { path })) if path.as_str() == "b"
         ));
         let attrs = BTreeMap::from([(RelPath::new("a").unwrap(), FileAttrs::default().replace())]);
         assert!(matches!(
             FileList::new(&t, &attrs),
-            Err(RpmError::Invalid { value, .. }) if value == "a"
+            Err(Error::Invalid { value, .. }) if value == "a"
         ));
     }
 }

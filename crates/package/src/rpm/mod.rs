@@ -58,23 +58,26 @@ pub mod cargo;
 mod check;
 mod cpio;
 mod deps;
+mod error;
 mod files;
 mod header;
 mod spec;
 mod tags;
 
-use std::io::{self, Write};
+use std::io::Write;
 
 use consign_core::{
-    Algorithm, ArtifactKind, ArtifactWriter, FileTree, HashingWriter, IoError, MetaError, Monitor,
-    PackageMeta, Platform, PlatformError, RelPath, SourceDate, TreeError, WriteReport, Written,
+    Algorithm, ArtifactKind, ArtifactWriter, FileTree, HashingWriter, Monitor, PackageMeta,
+    Platform, SourceDate, WriteReport, Written,
 };
 
+use crate::Error;
 use crate::compress::{Codec, Compression};
 use crate::spool::SpoolWriter;
 
 #[cfg(feature = "cargo")]
 pub use cargo::{CargoRpm, CargoTarget};
+pub use error::RpmError;
 pub use spec::{ChangelogEntry, FileAttrs, RelationKind, RpmSpec, Scriptlet, ScriptletKind};
 
 /// Behaviour switches for [`Rpm`].
@@ -115,28 +118,9 @@ impl Default for RpmOptions {
     }
 }
 
+output_setters!(RpmOptions, compression);
+
 impl RpmOptions {
-    /// Reports progress to, and stops when interrupted through, `monitor`.
-    #[must_use]
-    pub fn monitor(mut self, monitor: Monitor) -> Self {
-        self.monitor = monitor;
-        self
-    }
-
-    /// Sets the payload compression.
-    #[must_use]
-    pub fn compression(mut self, compression: Compression) -> Self {
-        self.compression = compression;
-        self
-    }
-
-    /// Sets the digests to compute over the package.
-    #[must_use]
-    pub fn algorithms(mut self, algorithms: &[Algorithm]) -> Self {
-        self.algorithms = algorithms.to_vec();
-        self
-    }
-
     /// Sets the recorded build host.
     #[must_use]
     pub fn build_host(mut self, host: impl Into<String>) -> Self {
@@ -161,7 +145,8 @@ impl RpmOptions {
 ///
 /// ```
 /// use consign_core::{ArtifactWriter, Entry, FileTree, PackageMeta, SourceDate};
-/// use consign_package::rpm::{RelationKind, Rpm, RpmError, RpmSpec};
+/// use consign_package::Error;
+/// use consign_package::rpm::{RelationKind, Rpm, RpmSpec};
 ///
 /// let mut tree = FileTree::new();
 /// tree.insert("usr/share/hello/greeting", Entry::bytes(b"hello\n".to_vec()))?;
@@ -183,7 +168,7 @@ impl RpmOptions {
 /// // Refused input names the value, and leaves nothing at the path.
 /// let bad = rpm.clone().spec(RpmSpec::default().release("3-1"));
 /// let err = bad.write_to_path(dir.path().join("bad.rpm")).unwrap_err();
-/// assert!(matches!(err, RpmError::Invalid { field: "release", .. }));
+/// assert!(matches!(err, Error::Invalid { field: "release", .. }));
 /// assert!(!dir.path().join("bad.rpm").exists());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -256,7 +241,7 @@ impl<'a> Rpm<'a> {
     }
 
     /// The header signature and its signature-header tag, when the package is signed.
-    fn header_signature(&self, main: &[u8]) -> Result<Option<(u32, Vec<u8>)>, RpmError> {
+    fn header_signature(&self, main: &[u8]) -> Result<Option<(u32, Vec<u8>)>, Error> {
         let Some(signer) = self.signer else {
             return Ok(None);
         };
@@ -266,7 +251,7 @@ impl<'a> Rpm<'a> {
         };
         let signature = signer
             .binary(&mut &main[..])
-            .map_err(|source| RpmError::Sign { source })?;
+            .map_err(|source| Error::Sign { source })?;
         Ok(Some((tag, signature)))
     }
 
@@ -365,10 +350,10 @@ impl WriteReport for RpmReport {
 
 impl ArtifactWriter for Rpm<'_> {
     type Report = RpmReport;
-    type Error = RpmError;
+    type Error = crate::Error;
 
     /// The conventional file name, `name-version-release.arch.rpm` (what rpmlint expects).
-    fn file_name(&self) -> Result<String, RpmError> {
+    fn file_name(&self) -> Result<String, Error> {
         let p = assemble::identity(self.meta, &self.spec, &self.platform)?;
         Ok(format!(
             "{}-{}-{}.{}.rpm",
@@ -388,7 +373,7 @@ impl ArtifactWriter for Rpm<'_> {
     ///
     /// The payload is compressed into a temporary file first (its digests go into the
     /// header, which precedes it); nothing is written to `out` when the input is refused.
-    fn write_to<W: Write>(&self, out: W) -> Result<RpmReport, RpmError> {
+    fn write_to<W: Write>(&self, out: W) -> Result<RpmReport, Error> {
         let plan = assemble::Plan::new(
             self.tree,
             self.meta,
@@ -402,7 +387,7 @@ impl ArtifactWriter for Rpm<'_> {
             &[Algorithm::Sha256],
             &[Algorithm::Sha256],
         )
-        .map_err(|source| RpmError::Spool { source })?;
+        .map_err(|source| Error::Spool { source })?;
         let monitor = &self.options.monitor;
         monitor.check()?;
         monitor.begin(
@@ -412,9 +397,7 @@ impl ArtifactWriter for Rpm<'_> {
         let payload = plan.files.write_payload(spool, plan.date, monitor);
         monitor.end();
         let (spool, file_digests) = payload?;
-        let spool = spool
-            .finish()
-            .map_err(|source| RpmError::Spool { source })?;
+        let spool = spool.finish().map_err(|source| Error::Spool { source })?;
         let lead = plan.lead();
         let main = plan.main_header(file_digests, &spool.raw, &spool.packed)?;
         let signature = assemble::signature_header(
@@ -425,7 +408,7 @@ impl ArtifactWriter for Rpm<'_> {
             self.header_signature(&main)?,
         )?;
 
-        let output = |source| RpmError::Output { source };
+        let output = |source| Error::Output { source };
         let mut out = HashingWriter::new(out, &self.options.algorithms);
         out.write_all(&lead).map_err(output)?;
         out.write_all(&signature).map_err(output)?;
@@ -434,155 +417,5 @@ impl ArtifactWriter for Rpm<'_> {
         let (mut out, written) = out.finish();
         out.flush().map_err(output)?;
         Ok(plan.report(written))
-    }
-}
-
-/// An rpm that could not be made.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum RpmError {
-    /// A value rpm does not accept (name, version, release, dependency, file attribute, …).
-    #[error("invalid {field} {value:?}: {reason}")]
-    Invalid {
-        /// What the value is.
-        field: &'static str,
-        /// The value found.
-        value: String,
-        /// What is allowed.
-        reason: &'static str,
-    },
-    /// Metadata rpm requires is missing.
-    #[error("the package has no {field}: set it in the package metadata or the RpmSpec")]
-    Missing {
-        /// The field (`license`, `description`, …).
-        field: &'static str,
-    },
-    /// An architecture rpm has no name for.
-    #[error("unknown rpm architecture {arch:?}")]
-    UnknownArch {
-        /// The architecture.
-        arch: String,
-    },
-    /// The platform has no RPM architecture (not Linux, or unknown).
-    #[error(transparent)]
-    Platform(#[from] PlatformError),
-    /// A payload codec rpm does not read.
-    #[error("rpm payloads here are gzip, xz or zstd: {codec:?} is not supported")]
-    Compression {
-        /// The codec asked for.
-        codec: Codec,
-    },
-    /// An owner without a name: rpm records owners by name.
-    #[error(
-        "cannot package {path}: rpm records owners by name and {kind} id {id} has none; name it (Entry::names)"
-    )]
-    OwnerName {
-        /// The entry.
-        path: RelPath,
-        /// `user` or `group`.
-        kind: &'static str,
-        /// The numeric id.
-        id: u32,
-    },
-    /// Attributes given for a path the tree does not list.
-    #[error("rpm file attributes given for {path}, which is not an entry of the tree")]
-    UnknownPath {
-        /// The path.
-        path: RelPath,
-    },
-    /// A date past what rpm's 32-bit times hold (2106-02-07).
-    #[error("date {date} is past 2106-02-07T06:28:15Z, the last time rpm can record")]
-    DateOutOfRange {
-        /// The date.
-        date: SourceDate,
-    },
-    /// More than the rpm format holds.
-    #[error("the {what} ({size}) is larger than an rpm header can hold")]
-    TooLarge {
-        /// What is too large.
-        what: &'static str,
-        /// Its size.
-        size: u64,
-    },
-    /// A file of the tree could not be read, or changed while it was packaged.
-    #[error("cannot package {path}: {source}")]
-    Entry {
-        /// The entry.
-        path: RelPath,
-        /// The I/O error.
-        #[source]
-        source: io::Error,
-    },
-    /// The payload could not be compressed to its temporary file.
-    #[error("cannot spool the payload to a temporary file (is TMPDIR full?): {source}")]
-    Spool {
-        /// The I/O error.
-        #[source]
-        source: io::Error,
-    },
-    /// Writing the output failed.
-    #[error("cannot write the rpm: {source}")]
-    Output {
-        /// The I/O error.
-        #[source]
-        source: io::Error,
-    },
-    /// A key of `[package.metadata.generate-rpm]` this crate does not know.
-    #[error("unknown key {key}: see consign_package::rpm::cargo for the supported keys")]
-    UnknownKey {
-        /// The key, with its table path.
-        key: String,
-    },
-    /// A key of `[package.metadata.generate-rpm]` with a value of the wrong shape.
-    #[error("bad value for {key}: expected {expected}, found {found}")]
-    BadKey {
-        /// The key, with its table path.
-        key: String,
-        /// What was expected.
-        expected: &'static str,
-        /// What was found.
-        found: String,
-    },
-    /// An asset whose source matches no file.
-    #[error("{key}: no file matches {pattern}")]
-    AssetNotFound {
-        /// The asset key (`…assets[2].source`).
-        key: String,
-        /// The path or pattern, resolved.
-        pattern: String,
-    },
-    /// See [`TreeError`] (duplicate paths, paths outside the tree, unreadable files).
-    #[error(transparent)]
-    Tree(#[from] TreeError),
-    /// See [`MetaError`].
-    #[error(transparent)]
-    Meta(#[from] MetaError),
-    /// See [`IoError`].
-    #[error(transparent)]
-    Io(#[from] IoError),
-    /// The monitor's interrupt flag was set; nothing was committed.
-    #[error(transparent)]
-    Interrupted(#[from] consign_core::Interrupted),
-    /// The signer failed.
-    #[error("cannot sign the package: {source}")]
-    Sign {
-        /// What the signer reported.
-        #[source]
-        source: consign_core::SignError,
-    },
-}
-
-impl RpmError {
-    /// The error for a failed read of `path`'s data: [`RpmError::Interrupted`] when the
-    /// monitor stopped the read, [`RpmError::Entry`] otherwise.
-    pub(crate) fn entry(path: &RelPath, source: io::Error) -> RpmError {
-        if consign_core::Interrupted::is_cause_of(&source) {
-            RpmError::Interrupted(consign_core::Interrupted)
-        } else {
-            RpmError::Entry {
-                path: path.clone(),
-                source,
-            }
-        }
     }
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use consign_core::{Dependency, RelPath, SourceDate};
 
-use super::RpmError;
+use crate::Error;
 
 /// A kind of relation to other packages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -173,7 +173,7 @@ impl ChangelogEntry {
 ///     .file_attrs("etc/app/defaults.conf", FileAttrs::default().replace())?
 ///     .file_attrs("usr/bin/ping-ish", FileAttrs::default().caps("cap_net_raw=ep"))?;
 /// assert_eq!(spec.files.len(), 2);
-/// # Ok::<(), consign_package::rpm::RpmError>(())
+/// # Ok::<(), consign_package::Error>(())
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -231,7 +231,7 @@ impl FileAttrs {
 ///     ))
 ///     .file_attrs("etc/hello.conf", Default::default())?;
 /// assert_eq!(spec.release.as_deref(), Some("2"));
-/// # Ok::<(), consign_package::rpm::RpmError>(())
+/// # Ok::<(), consign_package::Error>(())
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -405,7 +405,7 @@ impl RpmSpec {
 
     /// Sets the rpm attributes of the file at `path` (relative to the tree root, like the
     /// tree's own paths). The path must name a file of the tree when the rpm is written.
-    pub fn file_attrs(mut self, path: impl AsRef<str>, attrs: FileAttrs) -> Result<Self, RpmError> {
+    pub fn file_attrs(mut self, path: impl AsRef<str>, attrs: FileAttrs) -> Result<Self, Error> {
         self.files.insert(RelPath::new(path)?, attrs);
         Ok(self)
     }

@@ -322,27 +322,13 @@ impl Predicate for Provenance {
 mod tests {
     use super::*;
 
+    /// The variables of a GitHub Actions run (shared with the facade's attestation tests).
     fn github_env() -> BTreeMap<String, String> {
-        [
-            ("GITHUB_ACTIONS", "true"),
-            ("GITHUB_SERVER_URL", "https://github.com"),
-            ("GITHUB_REPOSITORY", "consign-rs/consign"),
-            ("GITHUB_REPOSITORY_ID", "123456"),
-            ("GITHUB_REPOSITORY_OWNER_ID", "7890"),
-            (
-                "GITHUB_WORKFLOW_REF",
-                "consign-rs/consign/.github/workflows/release.yml@refs/tags/v1.0.0",
-            ),
-            ("GITHUB_SHA", "7fd1a60b01f91b314f59955a4e4d4e80d8edf11d"),
-            ("GITHUB_REF", "refs/tags/v1.0.0"),
-            ("GITHUB_EVENT_NAME", "push"),
-            ("GITHUB_RUN_ID", "4242"),
-            ("GITHUB_RUN_ATTEMPT", "2"),
-            ("RUNNER_ENVIRONMENT", "github-hosted"),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect()
+        include_str!("../../testdata/github-actions.env")
+            .lines()
+            .filter_map(|line| line.split_once('='))
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect()
     }
 
     #[test]

@@ -113,7 +113,7 @@ demo-old = "< 1"
     assert!(matches!(bin.kind(), EntryKind::File { .. }));
 
     let s = &pkg.spec;
-    assert_eq!(s.version.as_deref(), Some("1.2.0~rc.1"));
+    assert_eq!(s.version, None, "the writer converts the package version");
     assert_eq!((s.release.as_deref(), s.epoch), (Some("3"), Some(1)));
     assert_eq!(s.vendor.as_deref(), Some("Example"));
     assert_eq!(s.group.as_deref(), Some("Applications/System"));
@@ -148,7 +148,8 @@ demo-old = "< 1"
     // It makes an rpm, named after the converted version.
     let rpm = pkg.rpm(SourceDate::from_unix(1_700_000_000));
     assert_eq!(rpm.file_name().unwrap(), "demo-1.2.0~rc.1-3.x86_64.rpm");
-    rpm.write_to(Vec::new()).unwrap();
+    let report = rpm.write_to(Vec::new()).unwrap();
+    assert_eq!(report.version, "1.2.0~rc.1");
 }
 
 #[test]
@@ -173,12 +174,12 @@ release = "1.el9"
             assert_eq!(attrs.caps.as_deref(), Some("cap_net_raw=ep"));
             assert!(pkg.spec.relations.iter().any(|(_, d)| d.name == "/bin/sh"));
         }
-        Err(RpmError::Platform(_)) => {}
+        Err(Error::Platform(_)) => {}
         Err(e) => panic!("{e}"),
     }
     let missing = x86().variant("el8");
     match CargoRpm::from_metadata(&md, "demo", &missing) {
-        Err(RpmError::BadKey { key, .. }) => {
+        Err(Error::Cargo(CargoError::BadKey { key, .. })) => {
             assert_eq!(key, "package.metadata.generate-rpm.variants.el8");
         }
         other => panic!("{other:?}"),
@@ -190,10 +191,8 @@ fn error_for(table: &str) -> (String, String) {
     let (_dir, md) = project(table);
     let err = CargoRpm::from_metadata(&md, "demo", &x86()).unwrap_err();
     let key = match &err {
-        RpmError::UnknownKey { key }
-        | RpmError::BadKey { key, .. }
-        | RpmError::AssetNotFound { key, .. } => key.clone(),
-        RpmError::Tree(e) => format!("tree: {e}"),
+        Error::Cargo(e) => e.key().to_owned(),
+        Error::Tree(e) => format!("tree: {e}"),
         other => panic!("unexpected {other:?}"),
     };
     (err.to_string(), key)
@@ -271,9 +270,11 @@ fn duplicate_and_escaping_destinations_are_tree_errors() {
 
 #[test]
 fn versions_and_wildcards() {
+    let rpm_version = |v: &str| crate::rpm::assemble::rpm_version(&v.parse().unwrap());
     assert_eq!(rpm_version("1.2.3"), "1.2.3");
     assert_eq!(rpm_version("1.0.0-alpha-2"), "1.0.0~alpha.2");
     assert_eq!(rpm_version("1.0.0-rc.1+build-5"), "1.0.0~rc.1+build.5");
+    assert_eq!(rpm_version("2024.05"), "2024.05");
     assert!(wildcard("*.png", "a.png"));
     assert!(wildcard("a?c*", "abcdef"));
     assert!(!wildcard("*.png", "a.png.bak"));
