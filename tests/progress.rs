@@ -264,7 +264,10 @@ async fn registry_uploads_report_bytes_and_stop_when_interrupted() {
         .push_blob(&repo, BlobSource::bytes(other))
         .await
         .unwrap_err();
-    assert!(matches!(err, RegistryError::Interrupted(_)), "{err}");
+    assert!(
+        matches!(err, OciError::Registry(RegistryError::Interrupted(_))),
+        "{err}"
+    );
     assert!(!err.is_transient());
     assert!(stopping.bytes.load(Ordering::Relaxed) < 3 * MIB as u64);
 }

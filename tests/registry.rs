@@ -19,7 +19,7 @@ use consign::core::{Algorithm, Digest, hash_file};
 use consign::oci::registry::{
     BlobOutcome, BlobSource, ClientOptions, RegistryError, RetryPolicy, referrers_tag,
 };
-use consign::oci::{Descriptor, MediaType, Reference, Repository};
+use consign::oci::{Descriptor, Error, MediaType, Reference, Repository};
 use proxy::{Fault, Proxy, Rule};
 use support::{Registry, client_for, manifest_json, noise, skopeo_raw, test_image};
 
@@ -110,7 +110,9 @@ async fn pushed_image_is_read_by_skopeo_and_a_repush_sends_no_blob() {
     assert!(
         matches!(
             err,
-            RegistryError::SizeMismatch { .. } | RegistryError::DigestMismatch { .. }
+            Error::Registry(
+                RegistryError::SizeMismatch { .. } | RegistryError::DigestMismatch { .. }
+            )
         ),
         "{err}"
     );
@@ -535,7 +537,10 @@ async fn an_expired_deadline_names_the_blob_and_the_last_status() {
         .await
         .unwrap_err();
     let text = err.to_string();
-    assert!(matches!(err, RegistryError::GaveUp { .. }), "{text}");
+    assert!(
+        matches!(err, Error::Registry(RegistryError::GaveUp { .. })),
+        "{text}"
+    );
     assert!(text.contains(&digest.to_string()), "{text}");
     assert!(text.contains("503"), "{text}");
     assert!(

@@ -22,7 +22,7 @@ use common::{require_tool, run};
 use consign::oci::registry::{
     BlobOutcome, BlobSource, Client, ClientOptions, Credentials, RegistryError,
 };
-use consign::oci::{MediaType, Reference, Repository};
+use consign::oci::{Error, MediaType, Reference, Repository};
 use support::{Registry, RegistryAuth, test_image};
 use tokio::io::{AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
@@ -80,7 +80,10 @@ async fn basic_auth_against_htpasswd() {
 
     let anonymous = client(&registry.host(), Credentials::Anonymous);
     let err = anonymous.pull_manifest(&tagged).await.unwrap_err();
-    assert!(matches!(err, RegistryError::Auth { .. }), "{err}");
+    assert!(
+        matches!(err, Error::Registry(RegistryError::Auth { .. })),
+        "{err}"
+    );
     assert!(err.to_string().contains("user name and password"), "{err}");
 
     let wrong = client(&registry.host(), Credentials::basic(USER, "wrong"));
@@ -150,7 +153,10 @@ async fn bearer_tokens_from_a_token_service_against_docker_registry() {
     // Without credentials the token service refuses.
     let anonymous = self::client(&registry.host(), Credentials::Anonymous);
     let err = anonymous.pull_manifest(&tagged).await.unwrap_err();
-    assert!(matches!(err, RegistryError::Auth { .. }), "{err}");
+    assert!(
+        matches!(err, Error::Registry(RegistryError::Auth { .. })),
+        "{err}"
+    );
     assert!(err.to_string().contains("answered 401"), "{err}");
 }
 
@@ -363,7 +369,10 @@ async fn bearer_tokens_are_cached_per_scope_and_tag_pages_followed() {
 
     let wrong = self::client(&host, Credentials::basic(USER, "nope"));
     let err = wrong.list_tags(&repo).await.unwrap_err();
-    assert!(matches!(err, RegistryError::Auth { .. }), "{err}");
+    assert!(
+        matches!(err, Error::Registry(RegistryError::Auth { .. })),
+        "{err}"
+    );
     assert!(
         err.to_string().contains("check the user name and password"),
         "{err}"
@@ -379,7 +388,7 @@ fn plain_http_is_refused_for_other_hosts() {
     .err()
     .unwrap();
     assert!(
-        matches!(err, RegistryError::PlainHttpRefused { .. }),
+        matches!(err, Error::Registry(RegistryError::PlainHttpRefused { .. })),
         "{err}"
     );
     assert!(err.to_string().contains("loopback"), "{err}");

@@ -18,7 +18,7 @@ use consign::core::{Algorithm, Digest};
 use consign::oci::registry::{
     Client, ClientOptions, Credentials, ErrorCode, RegistryError, RetryPolicy,
 };
-use consign::oci::{Descriptor, MediaType, Reference, Repository};
+use consign::oci::{Descriptor, Error, MediaType, Reference, Repository};
 use tokio::io::{AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 
@@ -183,7 +183,10 @@ async fn a_download_that_always_drops_is_retried_a_bounded_number_of_times() {
         .pull_blob_to_file(&repo, &blob, &path)
         .await
         .unwrap_err();
-    assert!(matches!(err, RegistryError::GaveUp { .. }), "{err}");
+    assert!(
+        matches!(err, Error::Registry(RegistryError::GaveUp { .. })),
+        "{err}"
+    );
     let requests = requests.load(Ordering::Relaxed);
     assert!((2..=4).contains(&requests), "{requests} requests");
     assert!(start.elapsed() < Duration::from_secs(10));

@@ -15,12 +15,11 @@ use std::path::Path;
 use consign::core::{Entry, FileTree, SourceDate};
 use consign::oci::attach::{Attachment, Attachments, Kind};
 use consign::oci::ops::{
-    IndexEntry, OpsError, assemble_index, promote, pull_attachments, pull_referrer_attachments,
-    push_layout,
+    IndexEntry, assemble_index, promote, pull_attachments, pull_referrer_attachments, push_layout,
 };
 use consign::oci::registry::referrers_tag;
 use consign::oci::{
-    Descriptor, History, Image, ImagePlatform, LayerBuilder, OciLayout, Reference, Tag,
+    Descriptor, Error, History, Image, ImagePlatform, LayerBuilder, OciLayout, Reference, Tag,
 };
 use serde_json::Value;
 use support::{Registry, skopeo_raw};
@@ -159,10 +158,7 @@ async fn two_runners_push_their_platforms_and_the_index_is_assembled_from_the_di
         .await
         .unwrap_err();
     let message = err.to_string();
-    assert!(
-        matches!(err, OpsError::PlatformMismatch { .. }),
-        "{message}"
-    );
+    assert!(matches!(err, Error::PlatformMismatch { .. }), "{message}");
     assert!(message.contains(&image_a.digest.to_string()), "{message}");
     assert!(
         message.contains("linux/amd64") && message.contains("linux/arm64"),
@@ -185,7 +181,7 @@ async fn two_runners_push_their_platforms_and_the_index_is_assembled_from_the_di
     )
     .await
     .unwrap_err();
-    assert!(matches!(err, OpsError::NotAnImage { .. }), "{err}");
+    assert!(matches!(err, Error::NotAnImage { .. }), "{err}");
 
     // A local image is pushed as part of the assembly.
     let local = assemble_index(
@@ -364,7 +360,7 @@ async fn promotion_between_repositories_mounts_and_keeps_digest_and_signatures()
     )
     .await
     .unwrap_err();
-    assert!(matches!(err, OpsError::NoDigest { .. }), "{err}");
+    assert!(matches!(err, Error::NoDigest { .. }), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -293,7 +293,7 @@ impl Release {
     /// The archives: `.tar.gz`, `.tar.xz`, `.tar.zst` and `.zip` of the program, the README
     /// and the licenses under one top-level directory.
     fn archives(&mut self) -> Result<(), Error> {
-        let tree = staging_tree(&self.program, &self.meta.name())?;
+        let tree = staging_tree(&self.program, self.meta.name())?;
         for format in FORMATS {
             let archive = Archive::new(format, &tree, self.date)
                 .top_level_dir(&self.stem)?
@@ -312,7 +312,7 @@ impl Release {
     /// README as documentation (the .deb adds a generated copyright file and changelog).
     fn packages(&mut self) -> Result<(), Error> {
         let (meta, platform, date) = (self.meta.clone(), self.platform, self.date);
-        let tree = linux_package_tree(&self.program, &meta.name(), meta.name() == "consign-sums")?;
+        let tree = linux_package_tree(&self.program, meta.name(), meta.name() == "consign-sums")?;
         // Debian's copyright file names the licenses and points at /usr/share/common-licenses.
         let mut deb_meta = meta.clone();
         deb_meta.license_file = None;
@@ -459,7 +459,7 @@ impl Release {
         )?;
         self.keys.sign_layout(
             &consign::oci::OciLayout::open(self.out.join("oci"))?,
-            self.registry.as_deref().unwrap_or(&self.meta.name()),
+            self.registry.as_deref().unwrap_or(self.meta.name()),
             &[&oci.image, &oci.index],
             &image_provenance,
         )?;

@@ -21,6 +21,11 @@
 //! - `ops` (feature `registry`): release operations on registries: push a layout with its
 //!   attachments, assemble a multi-platform index, promote by digest.
 //!
+//! Every fallible function returns [`Error`]. What a registry said is kept typed inside it
+//! (`Error::Registry` holds a `registry::RegistryError`) and read without matching:
+//! [`Error::is_not_found`], and with the `registry` feature `status()`, `is_transient()`,
+//! `registry_errors()`, `has_code(&ErrorCode::…)` and `as_registry()`.
+//!
 //! ```
 //! use consign_oci::{Descriptor, MediaType, Reference, Tag};
 //!

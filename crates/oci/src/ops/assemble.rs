@@ -3,10 +3,10 @@
 use consign_core::Digest;
 
 use super::push::check_digest;
-use super::{MAX_CONFIG_SIZE, OpsError, push_layout};
+use super::{MAX_CONFIG_SIZE, push_layout};
 use crate::registry::Client;
 use crate::{
-    Config, Descriptor, ImagePlatform, Index, Manifest, MediaType, OciLayout, Reference, Tag,
+    Config, Descriptor, Error, ImagePlatform, Index, Manifest, MediaType, OciLayout, Reference, Tag,
 };
 
 /// One platform's image for [`assemble_index`], with the platform it must be for.
@@ -75,7 +75,7 @@ pub async fn assemble_index(
     target: &Reference,
     entries: Vec<IndexEntry>,
     tags: &[Tag],
-) -> Result<AssembledIndex, OpsError> {
+) -> Result<AssembledIndex, Error> {
     let repo = target.repository();
     let mut index = Index::new();
     for entry in entries {
@@ -89,7 +89,7 @@ pub async fn assemble_index(
             }
         };
         let fetched = client.pull_manifest(&target.at_digest(digest)).await?;
-        let not_an_image = || OpsError::NotAnImage {
+        let not_an_image = || Error::NotAnImage {
             digest: Box::new(digest),
             repository: repo.to_string(),
             media_type: fetched.media_type.clone(),
@@ -102,7 +102,7 @@ pub async fn assemble_index(
             return Err(not_an_image());
         }
         if manifest.config.size > MAX_CONFIG_SIZE {
-            return Err(OpsError::TooLarge {
+            return Err(Error::TooLarge {
                 what: format!("config {} of {digest}", manifest.config.digest),
                 size: manifest.config.size,
                 limit: MAX_CONFIG_SIZE,
@@ -114,7 +114,7 @@ pub async fn assemble_index(
             .await?;
         let actual = Config::from_json(&config_bytes)?.platform();
         if !actual.matches(&entry.platform) {
-            return Err(OpsError::PlatformMismatch {
+            return Err(Error::PlatformMismatch {
                 digest: Box::new(digest),
                 repository: repo.to_string(),
                 expected: Box::new(entry.platform),

@@ -2,10 +2,9 @@
 
 use consign_core::Digest;
 
-use super::OpsError;
 use crate::attach::{Attachment, Attachments, Kind};
 use crate::registry::Client;
-use crate::{Descriptor, Manifest, Reference};
+use crate::{Descriptor, Error, Manifest, Reference};
 
 /// The largest attached layer (payload, envelope, SBOM) read into memory.
 const MAX_ATTACHED_SIZE: u64 = 16 << 20;
@@ -22,14 +21,14 @@ pub async fn pull_attachments(
     target: &Reference,
     subject: &Digest,
     kind: Kind,
-) -> Result<Attachments, OpsError> {
+) -> Result<Attachments, Error> {
     let tagged = target.retag(kind.tag(subject));
     match client.pull_manifest(&tagged).await {
         Ok(fetched) => read_layers(client, target, &fetched.bytes, Attachments::new(kind)).await,
         Err(e) if e.is_not_found() => {
             pull_referrer_attachments(client, target, subject, kind).await
         }
-        Err(e) => Err(e.into()),
+        Err(e) => Err(e),
     }
 }
 
@@ -39,7 +38,7 @@ pub async fn pull_referrer_attachments(
     target: &Reference,
     subject: &Digest,
     kind: Kind,
-) -> Result<Attachments, OpsError> {
+) -> Result<Attachments, Error> {
     let mut all = Attachments::new(kind);
     let referrers = client
         .referrers(target.repository(), subject, Some(&kind.artifact_type()))
@@ -58,7 +57,7 @@ async fn read_layers(
     target: &Reference,
     manifest: &[u8],
     mut into: Attachments,
-) -> Result<Attachments, OpsError> {
+) -> Result<Attachments, Error> {
     let manifest = Manifest::from_json(manifest)?;
     for layer in &manifest.layers {
         let content = pull_small(client, target, layer).await?;
@@ -75,9 +74,9 @@ async fn pull_small(
     client: &Client,
     target: &Reference,
     layer: &Descriptor,
-) -> Result<Vec<u8>, OpsError> {
+) -> Result<Vec<u8>, Error> {
     if layer.size > MAX_ATTACHED_SIZE {
-        return Err(OpsError::TooLarge {
+        return Err(Error::TooLarge {
             what: format!("attached layer {}", layer.digest),
             size: layer.size,
             limit: MAX_ATTACHED_SIZE,

@@ -8,6 +8,12 @@
 //! and checks the digest the registry reports. Tags are applied last, once everything they
 //! point at is in place.
 //!
+//! Failures are [`crate::Error`]s: what the registry said in [`crate::Error::Registry`], a
+//! layout that cannot be read in its own variants, and what only these operations check in
+//! [`crate::Error::PlatformMismatch`], [`crate::Error::NotAnImage`],
+//! [`crate::Error::NoDigest`], [`crate::Error::DigestChanged`], [`crate::Error::TooLarge`] and
+//! [`crate::Error::TempDir`].
+//!
 //! ```no_run
 //! use consign_oci::ops::{IndexEntry, assemble_index, push_layout};
 //! use consign_oci::registry::{Client, ClientOptions};
@@ -43,8 +49,7 @@ mod push;
 use consign_core::Digest;
 
 use crate::attach::Kind;
-use crate::registry::RegistryError;
-use crate::{Descriptor, ImagePlatform, Index, Manifest, MediaType};
+use crate::{Descriptor, Error, Index, Manifest, MediaType};
 
 pub use assemble::{AssembledIndex, IndexEntry, assemble_index};
 pub use attachments::{pull_attachments, pull_referrer_attachments};
@@ -57,78 +62,6 @@ const KINDS: [Kind; 3] = [Kind::Signatures, Kind::Attestations, Kind::Sboms];
 /// The largest image config read to check an index entry's platform.
 const MAX_CONFIG_SIZE: u64 = 4 << 20;
 
-/// What went wrong in a release operation.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum OpsError {
-    /// Talking to a registry failed.
-    #[error(transparent)]
-    Registry(#[from] RegistryError),
-    /// Reading the image layout failed.
-    #[error(transparent)]
-    Layout(#[from] crate::Error),
-    /// An index entry's image is for another platform than the one it was given for.
-    #[error(
-        "manifest {digest} in {repository} is an image for {actual}, not {expected}; pass the \
-         digest the {expected} runner pushed"
-    )]
-    PlatformMismatch {
-        /// The manifest.
-        digest: Box<Digest>,
-        /// The repository it is in.
-        repository: String,
-        /// The platform the caller gave for it.
-        expected: Box<ImagePlatform>,
-        /// The platform in its config.
-        actual: Box<ImagePlatform>,
-    },
-    /// An index entry that is not a single-platform image manifest.
-    #[error(
-        "manifest {digest} in {repository} has media type {media_type}: index entries must be \
-         image manifests (pass the digest of each platform's image, not of an index)"
-    )]
-    NotAnImage {
-        /// The manifest.
-        digest: Box<Digest>,
-        /// The repository it is in.
-        repository: String,
-        /// Its media type.
-        media_type: MediaType,
-    },
-    /// A reference that must name a digest does not.
-    #[error("{reference} names no digest: promote copies by digest (repository@sha256:…)")]
-    NoDigest {
-        /// The reference given.
-        reference: String,
-    },
-    /// After a copy, the destination holds another digest than the source.
-    #[error(
-        "{what}: the destination has {actual}, the source {expected}; the registry rewrote the \
-         manifest, do not tag it"
-    )]
-    DigestChanged {
-        /// The destination reference.
-        what: String,
-        /// The source digest.
-        expected: Box<Digest>,
-        /// What the destination has.
-        actual: Box<Digest>,
-    },
-    /// A blob or manifest is larger than this module reads into memory.
-    #[error("{what} is {size} bytes, more than the {limit} bytes read into memory")]
-    TooLarge {
-        /// The content.
-        what: String,
-        /// Its size.
-        size: u64,
-        /// The limit.
-        limit: u64,
-    },
-    /// A temporary directory for blobs copied between registries could not be made.
-    #[error("cannot create a temporary directory for copied blobs: {0}; check TMPDIR")]
-    TempDir(#[source] std::io::Error),
-}
-
 /// What a manifest or index points at.
 pub(crate) enum Children {
     /// An index: its manifests.
@@ -138,7 +71,7 @@ pub(crate) enum Children {
 }
 
 /// The children of the manifest or index `bytes` of type `media_type`.
-pub(crate) fn children(bytes: &[u8], media_type: &MediaType) -> Result<Children, OpsError> {
+pub(crate) fn children(bytes: &[u8], media_type: &MediaType) -> Result<Children, Error> {
     if media_type.is_index() {
         Ok(Children::Manifests(Index::from_json(bytes)?.manifests))
     } else {

@@ -7,9 +7,9 @@ use consign_core::Digest;
 use futures_util::{StreamExt, TryStreamExt};
 
 use super::push::check_digest;
-use super::{Children, KINDS, OpsError, children, unique};
+use super::{Children, KINDS, children, unique};
 use crate::registry::{BlobOutcome, BlobSource, Client, FetchedManifest, RegistryError};
-use crate::{Descriptor, Reference, Repository, Tag};
+use crate::{Descriptor, Error, Reference, Repository, Tag};
 
 /// What [`promote`] did.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -46,7 +46,7 @@ pub async fn promote(
     target_client: &Client,
     target: &Reference,
     tags: &[Tag],
-) -> Result<PromoteSummary, OpsError> {
+) -> Result<PromoteSummary, Error> {
     let monitor = &target_client.inner.options.monitor;
     monitor.begin(&format!("promote {source} to {target}"), None);
     let promoted = promote_monitored(source_client, source, target_client, target, tags).await;
@@ -61,11 +61,11 @@ async fn promote_monitored(
     target_client: &Client,
     target: &Reference,
     tags: &[Tag],
-) -> Result<PromoteSummary, OpsError> {
-    let digest = *source.digest().ok_or_else(|| OpsError::NoDigest {
+) -> Result<PromoteSummary, Error> {
+    let digest = *source.digest().ok_or_else(|| Error::NoDigest {
         reference: source.to_string(),
     })?;
-    let scratch = tempfile::tempdir().map_err(OpsError::TempDir)?;
+    let scratch = tempfile::tempdir().map_err(Error::TempDir)?;
     let copy = Copy {
         from: source_client,
         source,
@@ -120,7 +120,7 @@ async fn promote_monitored(
     match target_client.manifest_descriptor(&at).await? {
         Some(held) => check_digest(&at, digest, held.digest)?,
         None => {
-            return Err(OpsError::Registry(RegistryError::Protocol {
+            return Err(Error::Registry(RegistryError::Protocol {
                 what: format!("manifest {at}"),
                 detail: "accepted, but not found by digest afterwards".to_owned(),
             }));
@@ -157,7 +157,7 @@ impl Copy<'_> {
         &self,
         digest: Digest,
         summary: &mut PromoteSummary,
-    ) -> Result<(FetchedManifest, Vec<Digest>), OpsError> {
+    ) -> Result<(FetchedManifest, Vec<Digest>), Error> {
         // Parents are fetched before their children: pushed in reverse, children come first.
         let mut order: Vec<(FetchedManifest, Vec<Descriptor>)> = Vec::new();
         let mut todo = vec![digest];
@@ -192,7 +192,7 @@ impl Copy<'_> {
             digests.push(manifest.digest);
             top = Some(manifest);
         }
-        let top = top.ok_or_else(|| OpsError::NoDigest {
+        let top = top.ok_or_else(|| Error::NoDigest {
             reference: self.source.at_digest(digest).to_string(),
         })?;
         Ok((top, digests))
@@ -200,11 +200,7 @@ impl Copy<'_> {
 
     /// Copies blobs: a mount on the same registry, else download to a temporary file and
     /// upload, a few at a time.
-    async fn blobs(
-        &self,
-        blobs: &[Descriptor],
-        summary: &mut PromoteSummary,
-    ) -> Result<(), OpsError> {
+    async fn blobs(&self, blobs: &[Descriptor], summary: &mut PromoteSummary) -> Result<(), Error> {
         let outcomes: Vec<(BlobOutcome, u64)> = futures_util::stream::iter(blobs)
             .map(|blob| self.blob(blob))
             .buffer_unordered(4)
@@ -223,7 +219,7 @@ impl Copy<'_> {
         Ok(())
     }
 
-    async fn blob(&self, blob: &Descriptor) -> Result<(BlobOutcome, u64), OpsError> {
+    async fn blob(&self, blob: &Descriptor) -> Result<(BlobOutcome, u64), Error> {
         let from_repo: &Repository = self.source.repository();
         let to_repo = self.target.repository();
         if self.to.blob_exists(to_repo, &blob.digest).await? {

@@ -3,9 +3,9 @@
 
 use consign_core::Digest;
 
-use super::{Children, KINDS, OpsError, children, subject_of, unique};
+use super::{Children, KINDS, children, subject_of, unique};
 use crate::registry::{BlobOutcome, BlobSource, Client};
-use crate::{Descriptor, MediaType, OciLayout, Reference, Tag};
+use crate::{Descriptor, Error, MediaType, OciLayout, Reference, Tag};
 
 /// What [`push_layout`] did.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -60,7 +60,7 @@ pub async fn push_layout(
     source: &str,
     target: &Reference,
     tags: &[Tag],
-) -> Result<PushSummary, OpsError> {
+) -> Result<PushSummary, Error> {
     let monitor = &client.inner.options.monitor;
     monitor.begin(&format!("push {target}"), None);
     let pushed = push_layout_monitored(client, layout, source, target, tags).await;
@@ -75,7 +75,7 @@ async fn push_layout_monitored(
     source: &str,
     target: &Reference,
     tags: &[Tag],
-) -> Result<PushSummary, OpsError> {
+) -> Result<PushSummary, Error> {
     let top = layout.resolve(source)?;
     let mut summary = PushSummary::new(top.clone());
     let tree = push_tree(client, layout, target, &top, &mut summary).await?;
@@ -87,8 +87,8 @@ async fn push_layout_monitored(
             let tag = kind.tag(subject);
             let attached = match layout.resolve(tag.as_str()) {
                 Ok(d) => d,
-                Err(crate::Error::NotFound { .. }) => continue,
-                Err(e) => return Err(e.into()),
+                Err(Error::NotFound { .. }) => continue,
+                Err(e) => return Err(e),
             };
             push_tree(client, layout, target, &attached, &mut summary).await?;
             let bytes = layout.manifest_bytes(&attached)?;
@@ -132,7 +132,7 @@ async fn push_tree(
     target: &Reference,
     top: &Descriptor,
     summary: &mut PushSummary,
-) -> Result<Vec<Digest>, OpsError> {
+) -> Result<Vec<Digest>, Error> {
     // Parents are read before their children: pushed in reverse, children come first.
     let mut order: Vec<(Descriptor, Vec<u8>, Vec<Descriptor>)> = Vec::new();
     let mut todo = vec![top.clone()];
@@ -191,15 +191,11 @@ fn manifest_type(descriptor: &Descriptor, bytes: &[u8]) -> MediaType {
 }
 
 /// Fails unless the registry's digest is the expected one.
-pub(crate) fn check_digest(
-    at: &Reference,
-    expected: Digest,
-    actual: Digest,
-) -> Result<(), OpsError> {
+pub(crate) fn check_digest(at: &Reference, expected: Digest, actual: Digest) -> Result<(), Error> {
     if expected == actual {
         Ok(())
     } else {
-        Err(OpsError::DigestChanged {
+        Err(Error::DigestChanged {
             what: at.to_string(),
             expected: Box::new(expected),
             actual: Box::new(actual),

@@ -13,6 +13,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::Deserialize;
 
 use super::RegistryError;
+use crate::Error;
 
 /// Who the client says it is to a registry.
 ///
@@ -63,7 +64,7 @@ impl Credentials {
     /// The credentials Docker would use for `registry` (`host[:port]`): from
     /// `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`. Anonymous when there is no
     /// such file or it names nothing for the registry.
-    pub fn from_docker_config(registry: &str) -> Result<Credentials, RegistryError> {
+    pub fn from_docker_config(registry: &str) -> Result<Credentials, Error> {
         match docker_config_path() {
             Some(path) if path.is_file() => Credentials::from_docker_config_file(&path, registry),
             _ => Ok(Credentials::Anonymous),
@@ -72,13 +73,12 @@ impl Credentials {
 
     /// The credentials a Docker config file gives `registry`: `credHelpers.<registry>`, then
     /// `credsStore` (both run `docker-credential-<name> get`), then `auths.<registry>.auth`.
-    pub fn from_docker_config_file(
-        path: &Path,
-        registry: &str,
-    ) -> Result<Credentials, RegistryError> {
-        let bad = |detail: String| RegistryError::DockerConfig {
-            path: path.to_owned(),
-            detail,
+    pub fn from_docker_config_file(path: &Path, registry: &str) -> Result<Credentials, Error> {
+        let bad = |detail: String| {
+            Error::from(RegistryError::DockerConfig {
+                path: path.to_owned(),
+                detail,
+            })
         };
         let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
         let config: DockerConfig = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
@@ -89,7 +89,7 @@ impl Credentials {
             .find(|(k, _)| normalize_host(k) == host)
             .map(|(_, v)| v)
         {
-            return run_credential_helper(helper, registry);
+            return Ok(run_credential_helper(helper, registry)?);
         }
         let entry = config
             .auths

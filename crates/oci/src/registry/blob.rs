@@ -13,7 +13,7 @@ use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 use super::client::{Attempts, Counters, Outcome, Scope, error_chain};
 use super::{BlobSource, Client, RegistryError};
-use crate::{Descriptor, Repository};
+use crate::{Descriptor, Error, Repository};
 
 /// What [`Client::push_blob`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,11 +41,12 @@ pub struct PushedBlob {
 
 impl Client {
     /// Whether `repo` holds the blob (`HEAD`).
-    pub async fn blob_exists(
-        &self,
-        repo: &Repository,
-        digest: &Digest,
-    ) -> Result<bool, RegistryError> {
+    pub async fn blob_exists(&self, repo: &Repository, digest: &Digest) -> Result<bool, Error> {
+        Ok(self.has_blob(repo, digest).await?)
+    }
+
+    /// [`Client::blob_exists`], for the upload steps.
+    async fn has_blob(&self, repo: &Repository, digest: &Digest) -> Result<bool, RegistryError> {
         let what = format!("blob {digest} in {repo}");
         let url = self.url(repo, &format!("blobs/{digest}"))?;
         let http = self.inner.http.clone();
@@ -69,7 +70,7 @@ impl Client {
         &self,
         repo: &Repository,
         blobs: Vec<BlobSource>,
-    ) -> Result<Vec<PushedBlob>, RegistryError> {
+    ) -> Result<Vec<PushedBlob>, Error> {
         futures_util::stream::iter(blobs)
             .map(|blob| async move { self.push_blob(repo, blob).await })
             .buffer_unordered(self.inner.options.parallelism)
@@ -85,7 +86,7 @@ impl Client {
         &self,
         repo: &Repository,
         blob: BlobSource,
-    ) -> Result<PushedBlob, RegistryError> {
+    ) -> Result<PushedBlob, Error> {
         let counters = &self.inner.counters;
         let done = |outcome| PushedBlob {
             digest: blob.digest,
@@ -118,7 +119,7 @@ impl Client {
         repo: &Repository,
         digest: &Digest,
         from: &Repository,
-    ) -> Result<bool, RegistryError> {
+    ) -> Result<bool, Error> {
         let counters = &self.inner.counters;
         if self.blob_exists(repo, digest).await? {
             Counters::bump(&counters.blobs_skipped);
@@ -403,7 +404,7 @@ impl Client {
         }
         if matches!(status.as_u16(), 404 | 416) {
             // A retried PUT may find its session already committed.
-            if self.blob_exists(repo, &blob.digest).await? {
+            if self.has_blob(repo, &blob.digest).await? {
                 return Ok(Sent::Done);
             }
             return Ok(Sent::SessionLost {
@@ -434,7 +435,7 @@ impl Client {
         repo: &Repository,
         descriptor: &Descriptor,
         out: &mut (impl AsyncWrite + Unpin),
-    ) -> Result<u64, RegistryError> {
+    ) -> Result<u64, Error> {
         let digest = descriptor.digest;
         let what = format!("blob {digest} in {repo}");
         let url = self.url(repo, &format!("blobs/{digest}"))?;
@@ -443,14 +444,14 @@ impl Client {
             .send(&what, &Scope::pull(repo), &mut || Ok(http.get(url.clone())))
             .await?;
         if !response.status().is_success() {
-            return Err(Client::status_error(&what, response, "").await);
+            return Err(Client::status_error(&what, response, "").await.into());
         }
         let mut hasher = Hasher::new(digest.algorithm());
         let mut size = 0u64;
         let mut stream = response.bytes_stream();
         let monitor = &self.inner.options.monitor;
         while let Some(piece) = stream.next().await {
-            monitor.check()?;
+            monitor.check().map_err(RegistryError::from)?;
             let piece = piece.map_err(|e| RegistryError::Dropped {
                 what: what.clone(),
                 detail: error_chain(&e),
@@ -461,7 +462,8 @@ impl Client {
                     what,
                     expected: descriptor.size,
                     actual: size,
-                });
+                }
+                .into());
             }
             hasher.update(&piece);
             monitor.advance(piece.len() as u64);
@@ -481,7 +483,8 @@ impl Client {
                 what,
                 expected: descriptor.size,
                 actual: size,
-            });
+            }
+            .into());
         }
         let actual = hasher.finish();
         if actual != digest {
@@ -489,7 +492,8 @@ impl Client {
                 what,
                 expected: Box::new(digest),
                 actual: Box::new(actual),
-            });
+            }
+            .into());
         }
         Ok(size)
     }
@@ -502,7 +506,7 @@ impl Client {
         repo: &Repository,
         descriptor: &Descriptor,
         path: &Path,
-    ) -> Result<u64, RegistryError> {
+    ) -> Result<u64, Error> {
         let io = |op, source| RegistryError::Io {
             op,
             path: path.to_owned(),
@@ -530,7 +534,7 @@ impl Client {
                 Err(e) if e.is_transient() => {
                     if let Err(e) = attempts.backoff(self, &what, e.to_string(), None).await {
                         let _ = tokio::fs::remove_file(&partial).await;
-                        return Err(e);
+                        return Err(e.into());
                     }
                 }
                 Err(e) => {

@@ -17,7 +17,7 @@ use super::auth::{AuthState, Challenge, TokenAnswer, basic_header, parse_challen
 use super::code::{RegistryMessage, parse_messages};
 use super::retry::{RetryPolicy, parse_retry_after, status_is_transient};
 use super::{Credentials, RegistryError};
-use crate::{Reference, Repository, registry_is_loopback};
+use crate::{Error, Reference, Repository, registry_is_loopback};
 
 /// How a [`Client`] talks to its registry. Every field has a default.
 ///
@@ -90,8 +90,8 @@ impl Default for ClientOptions {
 }
 
 impl ClientOptions {
-    /// Talk plain HTTP. Refused (with [`RegistryError::PlainHttpRefused`]) unless the registry
-    /// is a loopback address.
+    /// Talk plain HTTP. Refused by [`Client::new`] (with [`RegistryError::PlainHttpRefused`])
+    /// unless the registry is a loopback address.
     #[must_use]
     pub fn plain_http(mut self, on: bool) -> ClientOptions {
         self.plain_http = on;
@@ -174,7 +174,7 @@ impl ClientOptions {
 
     /// Trusts every `CERTIFICATE` block of a PEM bundle as a root, besides the system's store.
     /// A bundle with no certificate, or one that does not parse, is an error.
-    pub fn root_certificates_pem(mut self, pem: &[u8]) -> Result<ClientOptions, RegistryError> {
+    pub fn root_certificates_pem(mut self, pem: &[u8]) -> Result<ClientOptions, Error> {
         let before = self.extra_roots.len();
         for cert in CertificateDer::pem_slice_iter(pem) {
             let cert = cert.map_err(|e| RegistryError::Tls {
@@ -185,7 +185,8 @@ impl ClientOptions {
         if self.extra_roots.len() == before {
             return Err(RegistryError::Tls {
                 detail: "the PEM bundle holds no CERTIFICATE block".to_owned(),
-            });
+            }
+            .into());
         }
         Ok(self)
     }
@@ -395,21 +396,19 @@ pub(crate) enum Outcome {
 
 impl Client {
     /// A client for the registry of `reference`.
-    pub fn for_reference(
-        reference: &Reference,
-        options: ClientOptions,
-    ) -> Result<Client, RegistryError> {
+    pub fn for_reference(reference: &Reference, options: ClientOptions) -> Result<Client, Error> {
         Client::new(reference.registry(), options)
     }
 
     /// A client for `registry` (`host[:port]`, as in a reference). Credentials come from the
     /// options, else from the Docker config (see [`Credentials::from_docker_config`]).
-    pub fn new(registry: &str, options: ClientOptions) -> Result<Client, RegistryError> {
+    pub fn new(registry: &str, options: ClientOptions) -> Result<Client, Error> {
         let loopback = registry_is_loopback(registry);
         if options.plain_http && !loopback {
             return Err(RegistryError::PlainHttpRefused {
                 registry: registry.to_owned(),
-            });
+            }
+            .into());
         }
         let what = format!("client for {registry}");
         let http = match &options.http_client {

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use super::blob::{header_digest, sha256};
 use super::client::Scope;
 use super::{Client, RegistryError};
-use crate::{Descriptor, MediaType, Reference, Repository, Tag};
+use crate::{Descriptor, Error, MediaType, Reference, Repository, Tag};
 
 /// The largest manifest read from a registry (the size distribution accepts).
 pub const MAX_MANIFEST_SIZE: u64 = 4 << 20;
@@ -56,7 +56,7 @@ impl Client {
         reference: &Reference,
         bytes: &[u8],
         media_type: &MediaType,
-    ) -> Result<Digest, RegistryError> {
+    ) -> Result<Digest, Error> {
         let digest = sha256(bytes);
         let repo = reference.repository();
         let what = format!("manifest {reference}");
@@ -67,7 +67,8 @@ impl Client {
                 what,
                 expected: Box::new(*wanted),
                 actual: Box::new(digest),
-            });
+            }
+            .into());
         }
         let target = match reference.tag() {
             Some(tag) => tag.to_string(),
@@ -81,7 +82,8 @@ impl Client {
                 what,
                 expected: Box::new(digest),
                 actual: Box::new(reported),
-            });
+            }
+            .into());
         }
         let registry_indexed = response.headers().contains_key("oci-subject");
         if !registry_indexed {
@@ -126,10 +128,7 @@ impl Client {
     /// Downloads a manifest or index by tag or digest. The bytes are returned untouched; when
     /// fetched by digest they must hash to it, and they must match the registry's
     /// `Docker-Content-Digest`.
-    pub async fn pull_manifest(
-        &self,
-        reference: &Reference,
-    ) -> Result<FetchedManifest, RegistryError> {
+    pub async fn pull_manifest(&self, reference: &Reference) -> Result<FetchedManifest, Error> {
         let what = format!("manifest {reference}");
         let response = self
             .manifest_request(reference, reqwest::Method::GET)
@@ -147,7 +146,8 @@ impl Client {
             return Err(RegistryError::Protocol {
                 what,
                 detail: format!("manifest larger than {MAX_MANIFEST_SIZE} bytes"),
-            });
+            }
+            .into());
         }
         let bytes = response
             .bytes()
@@ -166,7 +166,8 @@ impl Client {
                 what,
                 expected: Box::new(expected),
                 actual: Box::new(digest),
-            });
+            }
+            .into());
         }
         let media_type = match content_type {
             Some(m) if m.is_manifest() || m.is_index() => m,
@@ -186,7 +187,7 @@ impl Client {
     pub async fn manifest_descriptor(
         &self,
         reference: &Reference,
-    ) -> Result<Option<Descriptor>, RegistryError> {
+    ) -> Result<Option<Descriptor>, Error> {
         let what = format!("manifest {reference}");
         let response = match self
             .manifest_request(reference, reqwest::Method::HEAD)
@@ -194,7 +195,7 @@ impl Client {
         {
             Ok(r) => r,
             Err(e) if e.is_not_found() => return Ok(None),
-            Err(e) => return Err(e),
+            Err(e) => return Err(e.into()),
         };
         let headers = response.headers();
         let protocol = |detail: &str| RegistryError::Protocol {
@@ -211,7 +212,8 @@ impl Client {
                 what,
                 expected: Box::new(*wanted),
                 actual: Box::new(digest),
-            });
+            }
+            .into());
         }
         let size = headers
             .get(CONTENT_LENGTH)
@@ -250,7 +252,7 @@ impl Client {
     }
 
     /// All tags of a repository, following `Link` pagination.
-    pub async fn list_tags(&self, repo: &Repository) -> Result<Vec<Tag>, RegistryError> {
+    pub async fn list_tags(&self, repo: &Repository) -> Result<Vec<Tag>, Error> {
         let what = format!("tag list of {}/{repo}", self.registry());
         let page = self.inner.options.page_size;
         let mut next = Some(self.url(repo, &format!("tags/list?n={page}"))?);
@@ -264,7 +266,7 @@ impl Client {
                 return Ok(tags);
             }
             if !response.status().is_success() {
-                return Err(Client::status_error(&what, response, "").await);
+                return Err(Client::status_error(&what, response, "").await.into());
             }
             next = next_link(&url, response.headers());
             let body = response

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use super::client::Scope;
 use super::{Client, RegistryError};
-use crate::{Descriptor, MediaType, Reference, Repository, Tag};
+use crate::{Descriptor, Error, MediaType, Reference, Repository, Tag};
 
 impl Client {
     /// The manifests that name `subject` as their subject, optionally only those of
@@ -19,7 +19,7 @@ impl Client {
         repo: &Repository,
         subject: &Digest,
         artifact_type: Option<&MediaType>,
-    ) -> Result<Vec<Descriptor>, RegistryError> {
+    ) -> Result<Vec<Descriptor>, Error> {
         let what = format!("referrers of {subject} in {repo}");
         let mut url = self.url(repo, &format!("referrers/{subject}"))?;
         if let Some(t) = artifact_type {
@@ -47,7 +47,7 @@ impl Client {
                 Some(bytes) => bytes,
                 None => return Ok(Vec::new()),
             },
-            _ => return Err(Client::status_error(&what, response, "").await),
+            _ => return Err(Client::status_error(&what, response, "").await.into()),
         };
         let manifests = index_entries(&index_bytes).map_err(|detail| RegistryError::Protocol {
             what: what.clone(),
@@ -72,7 +72,7 @@ impl Client {
         &self,
         repo: &Repository,
         subject: &Digest,
-    ) -> Result<Option<Vec<u8>>, RegistryError> {
+    ) -> Result<Option<Vec<u8>>, Error> {
         let reference = Reference::with_tag(self.registry(), repo.clone(), referrers_tag(subject)?);
         match self.pull_manifest(&reference).await {
             Ok(m) => Ok(Some(m.bytes)),
@@ -89,7 +89,7 @@ impl Client {
         manifest: &[u8],
         media_type: &MediaType,
         digest: Digest,
-    ) -> Result<(), RegistryError> {
+    ) -> Result<(), Error> {
         let Ok(doc) = serde_json::from_slice::<Value>(manifest) else {
             return Ok(());
         };
@@ -158,13 +158,13 @@ impl Client {
 }
 
 /// The referrers tag of a digest: `<algorithm>-<hex>`, cut to 128 characters.
-pub fn referrers_tag(subject: &Digest) -> Result<Tag, RegistryError> {
+pub fn referrers_tag(subject: &Digest) -> Result<Tag, Error> {
     let text = format!("{}-{}", subject.algorithm(), subject.hex());
     let cut: String = text.chars().take(128).collect();
-    Tag::new(&cut).map_err(|e| RegistryError::Protocol {
+    Ok(Tag::new(&cut).map_err(|e| RegistryError::Protocol {
         what: format!("referrers tag of {subject}"),
         detail: e.to_string(),
-    })
+    })?)
 }
 
 /// The `manifests` array of an index document.

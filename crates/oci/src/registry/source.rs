@@ -17,7 +17,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeekExt};
 use tokio::sync::Mutex;
 
 use super::RegistryError;
-use crate::Repository;
+use crate::{Error, Repository};
 
 /// Read size when streaming a blob into a request.
 const READ_BUF: usize = 256 << 10;
@@ -85,7 +85,7 @@ impl BlobSource {
     }
 
     /// A file, hashed (SHA-256) now to learn its digest and size.
-    pub fn file_hashed(path: impl AsRef<Path>) -> Result<BlobSource, RegistryError> {
+    pub fn file_hashed(path: impl AsRef<Path>) -> Result<BlobSource, Error> {
         let path = path.as_ref();
         let written =
             consign_core::hash_file(path, &[Algorithm::Sha256]).map_err(|e| RegistryError::Io {
