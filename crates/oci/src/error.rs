@@ -72,6 +72,14 @@ pub enum Error {
         /// What to do.
         hint: &'static str,
     },
+    /// A blob, manifest or tag that a [`crate::store::BlobStore`] does not hold.
+    #[error("{what} is not in the {store}")]
+    NotInStore {
+        /// The blob digest, tag or digest looked for.
+        what: String,
+        /// The store ([`crate::store::BlobStore::name`]).
+        store: String,
+    },
     /// A directory that is not an OCI image layout (no or a wrong `oci-layout` file).
     #[error("{} is not an OCI image layout: {reason}", path.display())]
     NotALayout {
@@ -92,7 +100,8 @@ pub enum Error {
     },
     /// A layer whose bytes are not on this machine (read from a registry's manifest).
     #[error(
-        "layer {digest} has no bytes on this machine: pull it into the layout first (OciLayout::write_blob_from)"
+        "layer {digest} has no bytes on this machine and no store holding them: read the image \
+         from its store (Image::read) or pull the layer into the layout (OciLayout::write_blob_from)"
     )]
     LayerNotLocal {
         /// The layer blob's digest.
@@ -209,10 +218,11 @@ pub struct Mismatch {
 
 impl Error {
     /// Whether what was asked for does not exist: a blob, manifest, tag or platform not in
-    /// the image layout ([`Error::NotFound`]), or a registry that answered 404.
+    /// the image layout ([`Error::NotFound`]) or a store ([`Error::NotInStore`]), or a
+    /// registry that answered 404.
     pub fn is_not_found(&self) -> bool {
         match self {
-            Error::NotFound { .. } => true,
+            Error::NotFound { .. } | Error::NotInStore { .. } => true,
             #[cfg(feature = "registry")]
             Error::Registry(e) => e.is_not_found(),
             _ => false,

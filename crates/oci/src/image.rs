@@ -5,6 +5,8 @@ use std::sync::Arc;
 
 use consign_core::{Digest, SourceDate};
 
+use crate::store::{BlobData, BlobStore};
+
 use crate::{
     Annotations, Config, Descriptor, Error, History, ImagePlatform, Index, Layer, Manifest,
     MediaType, OciLayout, Tag, annotation,
@@ -305,6 +307,91 @@ impl Image {
             layout.tag(&descriptor, tag)?;
         }
         Ok(descriptor)
+    }
+}
+
+/// Reading from and writing to any [`BlobStore`].
+impl Image {
+    /// The image `reference` (a tag or a digest) names in `store`; it must name a manifest,
+    /// not an index (see [`Image::read_for`]). Its layers keep pointing at `store` for their
+    /// bytes, so [`Image::write`] can copy them to another store.
+    pub async fn read(store: Arc<dyn BlobStore>, reference: &str) -> Result<Image, Error> {
+        let (descriptor, bytes) = store.manifest(reference).await?;
+        if descriptor.media_type.is_index() {
+            return Err(Error::MediaType {
+                what: format!("{reference:?} in the {}", store.name()),
+                media_type: descriptor.media_type,
+                expected: "an image manifest (name a platform with Image::read_for)",
+            });
+        }
+        Image::read_manifest(store, &bytes).await
+    }
+
+    /// The image for `platform` that `reference` names in `store`: the matching entry of an
+    /// index, or a manifest whose config is for `platform`.
+    pub async fn read_for(
+        store: Arc<dyn BlobStore>,
+        reference: &str,
+        platform: &ImagePlatform,
+    ) -> Result<Image, Error> {
+        let not_found = |what: String| Error::NotInStore {
+            what,
+            store: store.name(),
+        };
+        let (descriptor, bytes) = store.manifest(reference).await?;
+        let image = if descriptor.media_type.is_index() {
+            let index = Index::from_json(&bytes)?;
+            let entry = index
+                .find(platform)
+                .ok_or_else(|| not_found(format!("platform {platform} in {reference:?}")))?;
+            let (_, bytes) = store.manifest(&entry.digest.to_string()).await?;
+            Image::read_manifest(store.clone(), &bytes).await?
+        } else {
+            Image::read_manifest(store.clone(), &bytes).await?
+        };
+        let found = image.config.platform();
+        if found.matches(platform) {
+            Ok(image)
+        } else {
+            Err(not_found(format!(
+                "platform {platform} in {reference:?} (it is {found})"
+            )))
+        }
+    }
+
+    async fn read_manifest(store: Arc<dyn BlobStore>, bytes: &[u8]) -> Result<Image, Error> {
+        let m = Manifest::from_json(bytes)?;
+        let config = store.blob(&m.config).await?.read_small(&m.config).await?;
+        let mut image = Image::from_bytes(bytes, &config)?;
+        for layer in &mut image.layers {
+            *layer = layer.clone().in_store(store.clone());
+        }
+        Ok(image)
+    }
+
+    /// Writes the image into `store`: the layers it lacks (from their files or their
+    /// stores), the config and the manifest, tagged `tag` when given. Returns the manifest's
+    /// descriptor.
+    pub async fn write(
+        &self,
+        store: &dyn BlobStore,
+        tag: Option<&Tag>,
+    ) -> Result<Descriptor, Error> {
+        for layer in &self.layers {
+            let d = layer.descriptor();
+            if !store.has_blob(&d.digest).await? {
+                store.put_blob(d, layer.data().await?).await?;
+            }
+        }
+        let config = self.manifest().config;
+        if !store.has_blob(&config.digest).await? {
+            store
+                .put_blob(&config, BlobData::Bytes(self.config_bytes()))
+                .await?;
+        }
+        store
+            .put_manifest(&self.manifest_bytes(), &self.media_type(), tag)
+            .await
     }
 }
 

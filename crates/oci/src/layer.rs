@@ -9,11 +9,13 @@
 use std::io::Write;
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use consign_core::{Algorithm, Digest, FileTree, HashingWriter, Monitor, SourceDate};
 use consign_package::compress::{Codec, Compression};
 
 use crate::layout::{BlobReader, OciLayout};
+use crate::store::{BlobData, BlobStore, StoreRef};
 use crate::{Descriptor, Error, MediaType};
 
 /// How a layer's tar is compressed.
@@ -112,13 +114,14 @@ impl LayerOptions {
 }
 
 /// A layer of an image: the descriptor of its (compressed) blob, the digest of its
-/// uncompressed tar (the diff_id the image config lists), and where its bytes are, when they
-/// are on this machine.
+/// uncompressed tar (the diff_id the image config lists), and where its bytes are: a file on
+/// this machine, or a [`BlobStore`] (a registry repository, memory), when known.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Layer {
     descriptor: Descriptor,
     diff_id: Digest,
     blob: Option<PathBuf>,
+    store: Option<StoreRef>,
 }
 
 impl Layer {
@@ -128,6 +131,7 @@ impl Layer {
             descriptor,
             diff_id,
             blob: None,
+            store: None,
         }
     }
 
@@ -136,6 +140,31 @@ impl Layer {
     pub fn at(mut self, path: impl Into<PathBuf>) -> Layer {
         self.blob = Some(path.into());
         self
+    }
+
+    /// With its bytes in `store` (used when the layer has no file on this machine).
+    #[must_use]
+    pub fn in_store(mut self, store: Arc<dyn BlobStore>) -> Layer {
+        self.store = Some(StoreRef(store));
+        self
+    }
+
+    /// The store holding its bytes, if one was named.
+    pub fn store(&self) -> Option<&Arc<dyn BlobStore>> {
+        self.store.as_ref().map(|s| &s.0)
+    }
+
+    /// Where its bytes can be had: its file, else its store.
+    pub(crate) async fn data(&self) -> Result<BlobData, Error> {
+        if let Some(path) = &self.blob {
+            return Ok(BlobData::File(path.clone()));
+        }
+        match &self.store {
+            Some(store) => store.0.blob(&self.descriptor).await,
+            None => Err(Error::LayerNotLocal {
+                digest: self.descriptor.digest,
+            }),
+        }
     }
 
     /// The descriptor of the blob.
@@ -269,5 +298,17 @@ impl<'a> LayerBuilder<'a> {
         let layer = self.write_to(&mut w)?;
         let blob = w.commit(Some(layer.descriptor()))?;
         Ok(layer.at(blob.path))
+    }
+
+    /// Writes the blob into `store` (through a temporary file, so memory stays flat whatever
+    /// the store) and returns the layer, its bytes in `store`.
+    pub async fn write_into_store(&self, store: Arc<dyn BlobStore>) -> Result<Layer, Error> {
+        let mut temp = tempfile::NamedTempFile::new()
+            .map_err(|e| consign_core::IoError::new("create", std::env::temp_dir(), e))?;
+        let layer = self.write_to(temp.as_file_mut())?;
+        let data = BlobData::File(temp.path().to_path_buf());
+        store.put_blob(layer.descriptor(), data).await?;
+        drop(temp);
+        Ok(layer.in_store(store))
     }
 }

@@ -14,6 +14,10 @@
 //! - [`layer`]: [`Layer`], and [`LayerBuilder`], which writes one from a `FileTree`.
 //! - [`image`]: [`Image`], config + layers, changed functionally.
 //! - [`layout`]: [`OciLayout`], the OCI image layout on disk.
+//! - [`store`]: [`store::BlobStore`], one trait over layouts, memory
+//!   ([`store::MemoryStore`]) and registry repositories (`store::RegistryStore`), which
+//!   [`Image::read`] and [`Image::write`] work on: an image built on a base in a registry is
+//!   pushed without passing through a layout.
 //! - [`attach`]: [`attach::Attachments`], signatures, attestations and SBOMs attached to a
 //!   manifest by cosign tag (`sha256-<hex>.sig`) and as OCI 1.1 referrers.
 //! - `registry` (feature `registry`, on by default): `registry::Client`, an async registry
@@ -79,6 +83,7 @@ pub mod ops;
 pub mod reference;
 #[cfg(feature = "registry")]
 pub mod registry;
+pub mod store;
 pub mod tags;
 
 pub use config::{Config, History, RootFs, RunConfig};

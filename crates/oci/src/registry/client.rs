@@ -394,6 +394,14 @@ pub(crate) enum Outcome {
     },
 }
 
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("registry", &self.registry())
+            .finish_non_exhaustive()
+    }
+}
+
 impl Client {
     /// A client for the registry of `reference`.
     pub fn for_reference(reference: &Reference, options: ClientOptions) -> Result<Client, Error> {
