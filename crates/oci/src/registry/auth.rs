@@ -337,7 +337,8 @@ pub(crate) struct TokenAnswer {
 impl TokenAnswer {
     /// The token and how long to use it (its lifetime less a margin; 60 s when unsaid).
     pub(crate) fn into_token(self) -> Option<(String, Duration)> {
-        let lifetime = self.expires_in.unwrap_or(60).max(10);
+        // Clamped: an `expires_in` near u64::MAX must not overflow a clock.
+        let lifetime = self.expires_in.unwrap_or(60).clamp(10, 24 * 60 * 60);
         let token = self.token.or(self.access_token)?;
         (!token.is_empty()).then(|| (token, Duration::from_secs(lifetime - 5)))
     }

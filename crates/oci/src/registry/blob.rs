@@ -297,12 +297,28 @@ impl Client {
                 .await?;
             let last = match outcome {
                 Outcome::Answer(response) if response.status() == StatusCode::ACCEPTED => {
-                    attempts.progressed();
                     location = self.location(what, response.headers())?;
-                    offset = match range_end(response.headers()) {
-                        Some(end) => end + 1,
-                        None => offset + len,
+                    let sent = offset + len;
+                    let held = match range_end(response.headers()) {
+                        Some(end) => held_bytes(end, sent, what)?,
+                        None => sent,
                     };
+                    if held == sent {
+                        attempts.progressed();
+                    } else {
+                        // The registry kept less than was sent: a failed attempt, so a
+                        // registry that never advances ends the upload instead of looping.
+                        attempts
+                            .backoff(
+                                self,
+                                what,
+                                format!("the registry kept {held} of the {sent} bytes sent"),
+                                None,
+                            )
+                            .await?;
+                        Counters::bump(&self.inner.counters.resumes);
+                    }
+                    offset = held;
                     continue;
                 }
                 Outcome::Answer(response)
@@ -368,7 +384,10 @@ impl Client {
                 // (the registry then rejects the session and the upload restarts).
                 let held = match range_end(response.headers()) {
                     Some(0) | None => 0,
-                    Some(end) => end + 1,
+                    Some(end) => end.checked_add(1).ok_or_else(|| RegistryError::Protocol {
+                        what: what.to_owned(),
+                        detail: format!("the upload session reports the range 0-{end}"),
+                    })?,
                 };
                 Ok(Some((next, held)))
             }
@@ -564,6 +583,18 @@ fn with_digest(mut url: Url, digest: &Digest) -> Url {
 }
 
 /// The end of a `Range: 0-<end>` header (distribution omits `bytes=`; accept both).
+/// How many bytes a session holds after a `PATCH` that sent up to `sent`, from the end of
+/// the range it reports: never more than was sent.
+fn held_bytes(end: u64, sent: u64, what: &str) -> Result<u64, RegistryError> {
+    match end.checked_add(1) {
+        Some(held) if held <= sent => Ok(held),
+        _ => Err(RegistryError::Protocol {
+            what: what.to_owned(),
+            detail: format!("the registry reports bytes 0-{end} received, but {sent} were sent"),
+        }),
+    }
+}
+
 fn range_end(headers: &reqwest::header::HeaderMap) -> Option<u64> {
     let value = headers.get(RANGE)?.to_str().ok()?;
     let value = value.trim().trim_start_matches("bytes=");

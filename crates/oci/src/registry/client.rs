@@ -7,7 +7,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use consign_core::Monitor;
 use futures_util::StreamExt;
-use reqwest::header::{AUTHORIZATION, HeaderMap, RETRY_AFTER, WWW_AUTHENTICATE};
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE};
 use reqwest::{RequestBuilder, Response, StatusCode, Url};
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::CertificateDer;
@@ -15,6 +15,7 @@ use rustls::pki_types::pem::PemObject;
 
 use super::auth::{AuthState, Challenge, TokenAnswer, basic_header, parse_challenge};
 use super::code::{RegistryMessage, parse_messages};
+use super::limits::{MAX_TOKEN_BODY, no_downgrade, read_capped, same_origin};
 use super::retry::{RetryPolicy, parse_retry_after, status_is_transient};
 use super::{Credentials, RegistryError};
 use crate::{Error, Reference, Repository, registry_is_loopback};
@@ -370,7 +371,7 @@ impl Attempts {
         let delay = policy.delay(self.retries, retry_after);
         let elapsed = self.start.elapsed();
         client.inner.options.monitor.check()?;
-        if self.sent >= policy.max_attempts || elapsed + delay > policy.deadline {
+        if self.sent >= policy.max_attempts || elapsed.saturating_add(delay) > policy.deadline {
             return Err(RegistryError::GaveUp {
                 what: what.to_owned(),
                 attempts: self.sent,
@@ -505,13 +506,16 @@ impl Client {
                 what: what.to_owned(),
                 detail: "no Location header in an upload answer".to_owned(),
             })?;
-        self.inner
+        let next = self
+            .inner
             .base
             .join(value)
             .map_err(|e| RegistryError::Protocol {
                 what: what.to_owned(),
                 detail: format!("bad Location {value:?}: {e}"),
-            })
+            })?;
+        no_downgrade(&self.inner.base, &next, what)?;
+        Ok(next)
     }
 
     /// Sends requests made by `make` until one gets an answer that is not transient (returned
@@ -544,12 +548,23 @@ impl Client {
     ) -> Result<Outcome, RegistryError> {
         let mut authenticated = false;
         loop {
-            let mut request = make()?;
-            if let Some(header) = self.authorization(scope).await? {
-                request = request.header(AUTHORIZATION, header);
+            let mut request = make()?.build().map_err(|e| RegistryError::Transport {
+                what: what.to_owned(),
+                source: e,
+            })?;
+            // Credentials go only to the registry's own origin: an upload location or a
+            // page link on another host (a CDN, or a hostile redirect) gets none.
+            let own_origin = same_origin(request.url(), &self.inner.base);
+            if own_origin && let Some(header) = self.authorization(scope).await? {
+                let mut value = HeaderValue::try_from(header).map_err(|e| RegistryError::Auth {
+                    registry: self.inner.registry.clone(),
+                    detail: format!("the credentials cannot be sent in a header: {e}"),
+                })?;
+                value.set_sensitive(true);
+                request.headers_mut().insert(AUTHORIZATION, value);
             }
             attempts.sent += 1;
-            let response = match request.send().await {
+            let response = match self.inner.http.execute(request).await {
                 Ok(r) => r,
                 Err(e) if e.is_builder() => {
                     return Err(RegistryError::Transport {
@@ -565,7 +580,7 @@ impl Client {
                 }
             };
             let status = response.status();
-            if status == StatusCode::UNAUTHORIZED && !authenticated {
+            if status == StatusCode::UNAUTHORIZED && !authenticated && own_origin {
                 authenticated = true;
                 self.answer_challenge(what, scope, response.headers())
                     .await?;
@@ -707,18 +722,18 @@ impl Client {
                 "token service {realm} answered {status}{hint}"
             )));
         }
-        let body = response
-            .bytes()
+        let body = read_capped(response, MAX_TOKEN_BODY, &format!("token service {realm}"))
             .await
-            .map_err(|e| auth_error(format!("token service {realm}: {}", error_chain(&e))))?;
+            .map_err(|e| auth_error(e.to_string()))?;
         let answer: TokenAnswer = serde_json::from_slice(&body)
             .map_err(|e| auth_error(format!("token service {realm}: unreadable answer: {e}")))?;
         let (token, lifetime) = answer
             .into_token()
             .ok_or_else(|| auth_error(format!("token service {realm} returned no token")))?;
-        self.lock_auth()
-            .tokens
-            .insert(scope.key(), (token.clone(), Instant::now() + lifetime));
+        self.lock_auth().tokens.insert(
+            scope.key(),
+            (token.clone(), Instant::now() + lifetime.min(MAX_TOKEN_LIFE)),
+        );
         Ok(Some(token))
     }
 
@@ -753,6 +768,10 @@ pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
     }
     text
 }
+
+/// The longest a token is cached, whatever the token service says (its `expires_in` may be
+/// any number).
+const MAX_TOKEN_LIFE: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// The most of an error body that is read: the specification's JSON is small, and an
 /// endless or huge body must not fill memory.

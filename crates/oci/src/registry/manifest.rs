@@ -7,6 +7,7 @@ use serde::Deserialize;
 
 use super::blob::{header_digest, sha256};
 use super::client::Scope;
+use super::limits::{MAX_LIST_BODY, no_downgrade, read_capped};
 use super::{Client, RegistryError};
 use crate::{Descriptor, Error, MediaType, Reference, Repository, Tag};
 
@@ -139,24 +140,8 @@ impl Client {
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(MediaType::from);
-        if response
-            .content_length()
-            .is_some_and(|n| n > MAX_MANIFEST_SIZE)
-        {
-            return Err(RegistryError::Protocol {
-                what,
-                detail: format!("manifest larger than {MAX_MANIFEST_SIZE} bytes"),
-            }
-            .into());
-        }
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|source| RegistryError::Transport {
-                what: what.clone(),
-                source,
-            })?
-            .to_vec();
+        // The specification's limit, announced or not (a chunked answer is cut there too).
+        let bytes = read_capped(response, MAX_MANIFEST_SIZE as usize, &what).await?;
         let digest = sha256(&bytes);
         let expected = reference.digest().copied().or(reported);
         if let Some(expected) = expected
@@ -257,8 +242,17 @@ impl Client {
         let page = self.inner.options.page_size;
         let mut next = Some(self.url(repo, &format!("tags/list?n={page}"))?);
         let mut tags = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         let http = self.inner.http.clone();
         while let Some(url) = next.take() {
+            // A `Link` back to a page already read would loop forever.
+            if !seen.insert(url.clone()) {
+                return Err(RegistryError::Protocol {
+                    what,
+                    detail: format!("the tag list links back to {url}, a page already read"),
+                }
+                .into());
+            }
             let response = self
                 .send(&what, &Scope::pull(repo), &mut || Ok(http.get(url.clone())))
                 .await?;
@@ -269,13 +263,10 @@ impl Client {
                 return Err(Client::status_error(&what, response, "").await.into());
             }
             next = next_link(&url, response.headers());
-            let body = response
-                .bytes()
-                .await
-                .map_err(|source| RegistryError::Transport {
-                    what: what.clone(),
-                    source,
-                })?;
+            if let Some(link) = &next {
+                no_downgrade(&url, link, &what)?;
+            }
+            let body = read_capped(response, MAX_LIST_BODY, &what).await?;
             let page: TagPage =
                 serde_json::from_slice(&body).map_err(|e| RegistryError::Protocol {
                     what: what.clone(),

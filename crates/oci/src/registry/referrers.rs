@@ -7,6 +7,7 @@ use reqwest::header::ACCEPT;
 use serde_json::{Map, Value};
 
 use super::client::Scope;
+use super::limits::{MAX_LIST_BODY, read_capped};
 use super::{Client, RegistryError};
 use crate::{Descriptor, Error, MediaType, Reference, Repository, Tag};
 
@@ -35,14 +36,7 @@ impl Client {
             })
             .await?;
         let index_bytes = match response.status() {
-            s if s.is_success() => response
-                .bytes()
-                .await
-                .map_err(|source| RegistryError::Transport {
-                    what: what.clone(),
-                    source,
-                })?
-                .to_vec(),
+            s if s.is_success() => read_capped(response, MAX_LIST_BODY, &what).await?,
             StatusCode::NOT_FOUND => match self.fallback_index(repo, subject).await? {
                 Some(bytes) => bytes,
                 None => return Ok(Vec::new()),

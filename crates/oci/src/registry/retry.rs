@@ -88,8 +88,10 @@ impl RetryPolicy {
             .checked_mul(factor)
             .unwrap_or(self.max_delay)
             .min(self.max_delay);
+        // A Retry-After past the deadline is the deadline: the caller gives up instead of
+        // sleeping for it (or overflowing a clock with it).
         match retry_after {
-            Some(wait) if wait > backoff => wait,
+            Some(wait) if wait > backoff => wait.min(self.deadline.max(backoff)),
             _ => backoff,
         }
     }
