@@ -365,3 +365,43 @@ async fn an_endless_token_answer_is_an_auth_error() {
     );
     assert!(err.to_string().contains("larger than"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_attachment_manifest_with_too_many_layers_is_refused_before_any_pull() {
+    use consign::oci::attach::Kind;
+    use consign::oci::{Descriptor, Manifest, MediaType};
+    let config = Descriptor::of(MediaType::ImageConfig, b"{}");
+    let mut manifest = Manifest::new(config);
+    for i in 0..2000u32 {
+        manifest = manifest.layer(Descriptor::of(
+            MediaType::from("application/vnd.dev.cosign.simplesigning.v1+json"),
+            &i.to_be_bytes(),
+        ));
+    }
+    let body = manifest.to_json();
+    let (host, seen, _) = serve(Arc::new(move |req: &Seen| {
+        if req.target.contains("/manifests/") {
+            return reply(
+                "200 OK",
+                &[("Content-Type", MediaType::ImageManifest.as_str().to_owned())],
+                &body,
+            );
+        }
+        reply("404 Not Found", &[], b"")
+    }))
+    .await;
+    let target: Reference = format!("{host}/acme/tool:1.0").parse().unwrap();
+    let subject = consign::core::Digest::of(consign::core::Algorithm::Sha256, b"image");
+    let client = client(&host, Credentials::Anonymous, quick_retries());
+    let err = consign::oci::ops::pull_attachments(&client, &target, &subject, Kind::Signatures)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::TooLarge { size: 2000, .. }), "{err}");
+    let blob_reads = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|r| r.target.contains("/blobs/"))
+        .count();
+    assert_eq!(blob_reads, 0);
+}

@@ -9,6 +9,9 @@ use crate::{Descriptor, Error, Manifest, Reference};
 /// The largest attached layer (payload, envelope, SBOM) read into memory.
 const MAX_ATTACHED_SIZE: u64 = 16 << 20;
 
+/// The most layers (signatures, attestations) read from one attachment manifest.
+const MAX_ATTACHED_LAYERS: usize = 1024;
+
 /// What is attached to `subject` in `target`'s repository, of `kind`: read from the cosign
 /// tag (`sha256-<hex>.sig`, …) when the registry has it, else from the referrers (the OCI
 /// referrers API, or its tag fallback). Every layer is pulled and checked against its digest;
@@ -59,6 +62,14 @@ async fn read_layers(
     mut into: Attachments,
 ) -> Result<Attachments, Error> {
     let manifest = Manifest::from_json(manifest)?;
+    // Each layer is read into memory: a manifest naming thousands would take gigabytes.
+    if manifest.layers.len() > MAX_ATTACHED_LAYERS {
+        return Err(Error::TooLarge {
+            what: format!("the attachment manifest of {target} (its layer count)"),
+            size: manifest.layers.len() as u64,
+            limit: MAX_ATTACHED_LAYERS as u64,
+        });
+    }
     for layer in &manifest.layers {
         let content = pull_small(client, target, layer).await?;
         let mut item = Attachment::new(layer.media_type.clone(), content);

@@ -1,11 +1,9 @@
 //! Authentication: [`Credentials`] (explicit, or from `~/.docker/config.json` and its credential
 //! helpers), `WWW-Authenticate` challenges, and bearer tokens cached per scope.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
@@ -82,20 +80,10 @@ impl Credentials {
         };
         let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
         let config: DockerConfig = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
-        let host = normalize_host(registry);
-        if let Some(helper) = config
-            .cred_helpers
-            .iter()
-            .find(|(k, _)| normalize_host(k) == host)
-            .map(|(_, v)| v)
-        {
+        if let Some(helper) = entry_for(&config.cred_helpers, registry) {
             return Ok(run_credential_helper(helper, registry)?);
         }
-        let entry = config
-            .auths
-            .iter()
-            .find(|(k, _)| normalize_host(k) == host)
-            .map(|(_, v)| v);
+        let entry = entry_for(&config.auths, registry);
         if let Some(store) = &config.creds_store {
             let found = run_credential_helper(store, registry)?;
             if found != Credentials::Anonymous || entry.is_none() {
@@ -164,9 +152,9 @@ fn helper_server_url(registry: &str) -> String {
 #[serde(rename_all = "camelCase")]
 struct DockerConfig {
     #[serde(default)]
-    auths: HashMap<String, AuthEntry>,
+    auths: BTreeMap<String, AuthEntry>,
     #[serde(default)]
-    cred_helpers: HashMap<String, String>,
+    cred_helpers: BTreeMap<String, String>,
     #[serde(default)]
     creds_store: Option<String>,
 }
@@ -192,49 +180,40 @@ struct HelperAnswer {
 }
 
 fn run_credential_helper(helper: &str, registry: &str) -> Result<Credentials, RegistryError> {
-    let fail = |detail: String| RegistryError::CredentialHelper {
-        helper: helper.to_owned(),
-        registry: registry.to_owned(),
-        detail,
+    let answer = super::helper::run(helper, &helper_server_url(registry), registry)?;
+    let Some(answer) = answer else {
+        return Ok(Credentials::Anonymous);
     };
-    let program = format!("docker-credential-{helper}");
-    let mut child = Command::new(&program)
-        .arg("get")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| fail(format!("cannot run {program} (is it on PATH?): {e}")))?;
-    if let Some(mut stdin) = child.stdin.take() {
-        stdin
-            .write_all(helper_server_url(registry).as_bytes())
-            .map_err(|e| fail(format!("cannot write to {program}: {e}")))?;
-    }
-    let out = child
-        .wait_with_output()
-        .map_err(|e| fail(format!("{program} did not finish: {e}")))?;
-    if !out.status.success() {
-        let said = String::from_utf8_lossy(&out.stdout).to_string()
-            + &String::from_utf8_lossy(&out.stderr);
-        // The helper protocol's answer for "nothing stored".
-        if said.contains("credentials not found") {
-            return Ok(Credentials::Anonymous);
-        }
-        return Err(fail(format!("exited with {}: {}", out.status, said.trim())));
-    }
-    let answer: HelperAnswer = serde_json::from_slice(&out.stdout).map_err(|e| {
-        fail(format!(
-            "printed something other than credentials JSON: {e}"
-        ))
-    })?;
+    let answer: HelperAnswer =
+        serde_json::from_slice(&answer).map_err(|e| RegistryError::CredentialHelper {
+            helper: helper.to_owned(),
+            registry: registry.to_owned(),
+            detail: format!("printed something other than credentials JSON: {e}"),
+        })?;
     if answer.username == "<token>" {
-        return Err(fail(
-            "returned an identity token, which consign does not exchange; store a user name \
-             and password or access token instead"
+        return Err(RegistryError::CredentialHelper {
+            helper: helper.to_owned(),
+            registry: registry.to_owned(),
+            detail: "returned an identity token, which consign does not exchange; store a user \
+                     name and password or access token instead"
                 .to_owned(),
-        ));
+        });
     }
     Ok(Credentials::basic(answer.username, answer.secret))
+}
+
+/// The entry of `map` for `registry`: among the keys naming the same host, the key written
+/// exactly as `registry`, else Docker's own form of it, else the first in order, so that the
+/// answer never depends on the map's order.
+fn entry_for<'m, V>(map: &'m BTreeMap<String, V>, registry: &str) -> Option<&'m V> {
+    let host = normalize_host(registry);
+    let canonical = helper_server_url(registry);
+    let mut matching: Vec<(&String, &V)> = map
+        .iter()
+        .filter(|(k, _)| normalize_host(k) == host)
+        .collect();
+    matching.sort_by_key(|(k, _)| (k.as_str() != registry, **k != canonical));
+    matching.first().map(|(_, v)| *v)
 }
 
 /// A parsed `WWW-Authenticate` challenge.
@@ -425,6 +404,41 @@ mod tests {
         assert_eq!(none, Credentials::Anonymous);
         let err = Credentials::from_docker_config_file(&path, "bad.example").unwrap_err();
         assert!(err.to_string().contains("not base64"), "{err}");
+
+        // Two keys for Docker Hub: the one written as asked wins, whatever the file's order.
+        for order in [
+            ["docker.io", "https://index.docker.io/v1/"],
+            ["https://index.docker.io/v1/", "docker.io"],
+        ] {
+            let a = BASE64.encode("short:1");
+            let b = BASE64.encode("legacy:2");
+            let auth = |k: &str| {
+                if k == "docker.io" {
+                    a.clone()
+                } else {
+                    b.clone()
+                }
+            };
+            std::fs::write(
+                &path,
+                format!(
+                    r#"{{"auths":{{"{}":{{"auth":"{}"}},"{}":{{"auth":"{}"}}}}}}"#,
+                    order[0],
+                    auth(order[0]),
+                    order[1],
+                    auth(order[1])
+                ),
+            )
+            .unwrap();
+            let short = Credentials::from_docker_config_file(&path, "docker.io").unwrap();
+            assert_eq!(short, Credentials::basic("short", "1"));
+            let legacy = Credentials::from_docker_config_file(&path, "index.docker.io").unwrap();
+            assert_eq!(
+                legacy,
+                Credentials::basic("legacy", "2"),
+                "Docker's own key"
+            );
+        }
     }
 
     #[test]

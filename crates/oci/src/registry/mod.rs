@@ -60,6 +60,7 @@ mod blob;
 mod client;
 mod code;
 mod error;
+mod helper;
 mod limits;
 mod manifest;
 mod referrers;
