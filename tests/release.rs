@@ -397,6 +397,33 @@ fn main_job_refuses_bad_input_and_leaves_nothing_complete_looking() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("/nonexistent/prog"));
     let o = release(&examples, out.path(), &["--source-date", "yesterday"]);
     assert!(!o.status.success());
+    // The host's program is not shipped labelled for another machine.
+    let arm = "aarch64-unknown-linux-gnu";
+    if consign::core::Platform::host().unwrap().arch() != consign::core::Arch::Aarch64 {
+        let o = release(&examples, out.path(), &["--target", arm]);
+        assert!(!o.status.success());
+        let said = String::from_utf8_lossy(&o.stderr);
+        assert!(said.contains(&format!("not one for {arm}")), "{said}");
+        // Without --binary the job builds for the target, or says what it lacks.
+        let scratch = tempfile::tempdir().unwrap();
+        let o = run(Command::new(examples.join("release"))
+            .args(["--target", arm, "--out"])
+            .arg(out.path())
+            .env("CARGO_TARGET_DIR", scratch.path())
+            .env("SOURCE_DATE_EPOCH", DATE));
+        let said = String::from_utf8_lossy(&o.stderr);
+        if o.status.success() {
+            let deb = fs::read_dir(out.path())
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .find(|p| p.to_string_lossy().ends_with("_arm64.deb"));
+            assert!(deb.is_some(), "an arm64 package: {said}");
+            fs::remove_dir_all(out.path()).unwrap();
+            fs::create_dir(out.path()).unwrap();
+        } else {
+            assert!(said.contains(&format!("rustup target add {arm}")), "{said}");
+        }
+    }
     assert_eq!(
         fs::read_dir(out.path()).unwrap().count(),
         0,

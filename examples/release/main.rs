@@ -17,12 +17,13 @@
 //! on a terminal, a line per task otherwise, nothing with `--quiet`).
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 
 mod image;
 mod progress;
 mod publish;
 mod signing;
+mod target;
 
 use consign::core::{
     Algorithm, Artifact, ArtifactKind, Entry, FileTree, Libc, Monitor, PackageMeta, Platform,
@@ -127,29 +128,6 @@ fn source_date(flag: Option<&str>) -> Result<SourceDate, Error> {
     })
 }
 
-/// Builds `consign-sums` with the release profile and returns its path.
-fn build_program() -> Result<PathBuf, Error> {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let status = Command::new(cargo)
-        .args([
-            "build",
-            "--release",
-            "--example",
-            "consign-sums",
-            "--manifest-path",
-        ])
-        .arg(workspace_root().join("Cargo.toml"))
-        .status()
-        .map_err(|e| format!("cannot run cargo to build consign-sums: {e}"))?;
-    if !status.success() {
-        return Err(format!("cargo build of consign-sums failed ({status})").into());
-    }
-    let target_dir = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join("target"));
-    Ok(target_dir.join("release/examples/consign-sums"))
-}
-
 /// The archive contents: the program, the README and the licenses.
 fn staging_tree(program: &Path, name: &str) -> Result<FileTree, Error> {
     let mut tree = FileTree::new();
@@ -235,7 +213,7 @@ impl Release {
         let (program, crates) = match args.binary {
             Some(p) => (p, Inventory::from_meta(&meta)?),
             None => (
-                build_program()?,
+                target::build_program(&platform)?,
                 Inventory::from_cargo(
                     workspace_root().join("Cargo.toml"),
                     "consign",
@@ -245,6 +223,8 @@ impl Release {
                 )?,
             ),
         };
+        // Never an x86-64 program labelled arm64: its header must name the platform.
+        target::check_program(&program, &platform)?;
         let keys = signing::Keys::load(args.keys, date, &meta)?;
         let out = args.out.unwrap_or_else(|| PathBuf::from("dist"));
         std::fs::create_dir_all(&out)
