@@ -26,6 +26,9 @@ pub enum Fault {
     ResetBeforeForwarding { body_bytes: u64 },
     /// Forward the head and this many body bytes to the registry, then reset both sides.
     ResetAfterForwarding { body_bytes: u64 },
+    /// Forward the request, then pass on only this many bytes of the answer (head included)
+    /// and reset the connection.
+    TruncateAnswer { bytes: u64 },
 }
 
 /// Which requests get a fault: the `nth..nth+times` requests (1-based) matching the method
@@ -37,6 +40,9 @@ pub struct Rule {
     pub nth: u64,
     pub times: u64,
     pub fault: Fault,
+    /// When set (`one_in`, `seed`): instead of `nth`/`times`, each matching request is chosen
+    /// with probability 1/`one_in`, pseudo-randomly but reproducibly from `seed`.
+    pub sometimes: Option<(u64, u64)>,
 }
 
 impl Rule {
@@ -47,7 +53,14 @@ impl Rule {
             nth: 1,
             times: 1,
             fault,
+            sometimes: None,
         }
+    }
+
+    /// Chooses about one matching request in `one_in`, reproducibly from `seed`.
+    pub fn sometimes(mut self, one_in: u64, seed: u64) -> Rule {
+        self.sometimes = Some((one_in.max(1), seed));
+        self
     }
 
     pub fn nth(mut self, nth: u64) -> Rule {
@@ -175,8 +188,19 @@ async fn serve(
                 return None;
             }
             state.seen += 1;
-            let hit =
-                state.seen >= state.rule.nth && state.seen < state.rule.nth + state.rule.times;
+            let hit = match state.rule.sometimes {
+                Some((one_in, seed)) => {
+                    let mut x = (seed ^ state.seen.wrapping_mul(0x9e37_79b9_7f4a_7c15)) | 1;
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    x % one_in == 0
+                }
+                None => {
+                    state.seen >= state.rule.nth
+                        && state.seen < state.rule.nth.saturating_add(state.rule.times)
+                }
+            };
             hit.then(|| state.rule.fault.clone())
         })
     };
@@ -216,6 +240,18 @@ async fn serve(
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
             reset(up);
             reset(client.into_inner());
+            Ok(())
+        }
+        Some(Fault::TruncateAnswer { bytes }) => {
+            let mut up = TcpStream::connect(upstream).await?;
+            up.write_all(rewrite_head(&head).as_bytes()).await?;
+            let mut body = (&mut client).take(length);
+            tokio::io::copy(&mut body, &mut up).await?;
+            let mut conn = client.into_inner();
+            let mut answer = (&mut up).take(bytes);
+            tokio::io::copy(&mut answer, &mut conn).await?;
+            conn.flush().await?;
+            reset(conn);
             Ok(())
         }
         None => {
