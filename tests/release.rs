@@ -486,3 +486,92 @@ fn an_interrupted_release_leaves_no_complete_looking_file() {
         );
     }
 }
+
+/// Every file under `dir` with its bytes, by relative path.
+fn contents(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+    if !dir.exists() {
+        return Default::default();
+    }
+    files_under(dir)
+        .into_iter()
+        .map(|p| {
+            let bytes = fs::read(dir.join(&p)).unwrap();
+            (p, bytes)
+        })
+        .collect()
+}
+
+#[test]
+fn killed_at_any_point_the_job_leaves_only_right_files_and_a_rerun_cleans_up() {
+    let examples = examples_dir();
+    let work = tempfile::tempdir().unwrap();
+    let reference = work.path().join("reference");
+    let start = std::time::Instant::now();
+    let o = release(&examples, &reference, &["--quiet"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let took = start.elapsed();
+    let expected = contents(&reference);
+
+    let keys = signatures::test_keys();
+    let dist = work.path().join("dist");
+    let mut killed = 0;
+    for k in 0..30u64 {
+        // Spread over the whole run, reproducibly.
+        let at = took.mul_f64(((k * 7919) % 1000) as f64 / 1000.0);
+        let mut child = Command::new(examples.join("release"))
+            .arg("--binary")
+            .arg(stripped_program(&examples))
+            .arg("--pgp-key")
+            .arg(&keys.pgp)
+            .arg("--cosign-key")
+            .arg(&keys.cosign)
+            .arg("--out")
+            .arg(&dist)
+            .arg("--quiet")
+            .env("SOURCE_DATE_EPOCH", DATE)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(at);
+        if child.try_wait().unwrap().is_none() {
+            killed += 1;
+        }
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        for (path, bytes) in contents(&dist) {
+            let temporary = path.components().any(|c| {
+                let c = c.as_os_str().to_string_lossy();
+                c.starts_with('.') && c.ends_with(".partial")
+            });
+            if temporary {
+                continue;
+            }
+            let want = expected.get(&path);
+            assert!(
+                want == Some(&bytes),
+                "kill {k} after {at:?}: {} is a finished name with {}",
+                path.display(),
+                if want.is_some() {
+                    "other bytes"
+                } else {
+                    "no place in the release"
+                }
+            );
+        }
+    }
+    assert!(
+        killed >= 20,
+        "only {killed} runs were still going when killed"
+    );
+
+    // A full run over what the killed ones left: exactly the release, no temporaries.
+    let o = release(&examples, &dist, &["--quiet"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let after = contents(&dist);
+    assert_eq!(
+        after.keys().collect::<Vec<_>>(),
+        expected.keys().collect::<Vec<_>>()
+    );
+    assert!(after == expected, "the rerun differs from a clean run");
+}

@@ -128,6 +128,33 @@ fn source_date(flag: Option<&str>) -> Result<SourceDate, Error> {
     })
 }
 
+/// Removes the hidden temporaries (`.<name>.<random>.partial`, `.blob-….partial`, the
+/// `.oci.partial` layout) that an earlier, killed run left under `dir`.
+fn remove_temporaries(dir: &Path) -> Result<(), Error> {
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
+        let path = entry.path();
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let kind = entry
+            .file_type()
+            .map_err(|e| format!("cannot inspect {}: {e}", path.display()))?;
+        let temporary = name.starts_with('.') && name.ends_with(".partial");
+        if kind.is_dir() && temporary {
+            std::fs::remove_dir_all(&path)
+                .map_err(|e| format!("cannot remove {}: {e}", path.display()))?;
+        } else if kind.is_dir() {
+            remove_temporaries(&path)?;
+        } else if kind.is_file() && temporary {
+            std::fs::remove_file(&path)
+                .map_err(|e| format!("cannot remove {}: {e}", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
 /// The archive contents: the program, the README and the licenses.
 fn staging_tree(program: &Path, name: &str) -> Result<FileTree, Error> {
     let mut tree = FileTree::new();
@@ -229,6 +256,8 @@ impl Release {
         let out = args.out.unwrap_or_else(|| PathBuf::from("dist"));
         std::fs::create_dir_all(&out)
             .map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+        // What a killed run left: its hidden `.….partial` temporaries (never a finished name).
+        remove_temporaries(&out)?;
         let reporter = progress::Reporter::new(args.quiet);
         Ok(Release {
             stem: release_stem(&meta, &platform),
@@ -381,8 +410,15 @@ impl Release {
 
     /// The container image: an OCI layout with the image for this platform and an index.
     fn images(&mut self) -> Result<(), Error> {
+        // Built under a temporary name and renamed once signed: a killed run never leaves an
+        // `oci/` whose index lacks the signatures.
+        let staging = self.staged_layout();
+        if staging.exists() {
+            std::fs::remove_dir_all(&staging)
+                .map_err(|e| format!("cannot remove {}: {e}", staging.display()))?;
+        }
         let oci = image::write_layout(
-            &self.out.join("oci"),
+            &staging,
             &self.program,
             &self.meta,
             &self.platform,
@@ -438,14 +474,14 @@ impl Release {
             self.date,
         )?;
         self.keys.sign_layout(
-            &consign::oci::OciLayout::open(self.out.join("oci"))?,
+            &consign::oci::OciLayout::open(self.staged_layout())?,
             self.registry.as_deref().unwrap_or(self.meta.name()),
             &[&oci.image, &oci.index],
             &image_provenance,
         )?;
         if let Some(registry) = &self.registry {
             publish::publish(
-                &self.out.join("oci"),
+                &self.staged_layout(),
                 registry,
                 &oci.image_tag,
                 &oci.index_tag,
@@ -453,7 +489,19 @@ impl Release {
                 &self.monitor,
             )?;
         }
+        let done = self.out.join("oci");
+        if done.exists() {
+            std::fs::remove_dir_all(&done)
+                .map_err(|e| format!("cannot remove the old {}: {e}", done.display()))?;
+        }
+        std::fs::rename(self.staged_layout(), &done)
+            .map_err(|e| format!("cannot move the layout to {}: {e}", done.display()))?;
         Ok(())
+    }
+
+    /// Where the image layout is built before it is signed and named `oci/`.
+    fn staged_layout(&self) -> PathBuf {
+        self.out.join(".oci.partial")
     }
 
     /// The checksum files (`SHA256SUMS`, `SHA512SUMS`) and SHA256SUMS's signatures: OpenPGP
