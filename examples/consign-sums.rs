@@ -9,9 +9,12 @@
 //! (or `sha256sum --tag`) would; `-` or no FILE reads standard input. Files are hashed on every
 //! core ([`consign::core::hash_files`]), each read once. With `--check` it verifies the files a
 //! checksum file lists (GNU or BSD lines; names relative to the current directory; absolute
-//! names and names climbing out with `..` are refused) and prints `NAME: OK` or
-//! `NAME: FAILED ...` per file. Exit status: 0 all good, 1 a file failed or could not be read,
-//! 2 bad usage or a malformed checksum file.
+//! names, names climbing out with `..` and symbolic links leading out of the current directory
+//! are refused; FIFOs, devices and directories are reported, never opened) and prints
+//! `NAME: OK` or `NAME: FAILED ...` per file, one line each: a name holding a newline is
+//! escaped as `sha256sum -c` escapes it (a leading `\`, then `\n` and `\\`), so no file name
+//! can forge a line. Exit status: 0 all good, 1 a file failed or could not be read, 2 bad usage
+//! or a malformed checksum file.
 //!
 //! This is the program the main job (`examples/release.rs`) ships.
 
@@ -19,7 +22,9 @@ use std::io::{Read, Write};
 use std::num::NonZeroUsize;
 use std::process::ExitCode;
 
-use consign::core::{Algorithm, ChecksumEntry, ChecksumFile, Jobs, Style, hash_files, hash_reader};
+use consign::core::{
+    Algorithm, ChecksumEntry, ChecksumFile, Jobs, Status, Style, hash_files, hash_reader,
+};
 
 const USAGE: &str = "\
 usage: consign-sums [OPTIONS] [FILE...]
@@ -188,10 +193,16 @@ fn check(o: &Options) -> Result<bool, Usage> {
             )));
         }
         let report = file.verify_dir(".", o.jobs);
-        for line in report.to_string().lines() {
-            if !o.quiet || !line.ends_with(": OK") {
-                println!("{line}");
-            }
+        let stdout = std::io::stdout();
+        let mut out = stdout.lock();
+        // One line per file (a name with a newline is escaped), so `--quiet` drops exactly
+        // the files that passed.
+        for result in report
+            .results
+            .iter()
+            .filter(|r| !o.quiet || r.status != Status::Ok)
+        {
+            writeln!(out, "{result}").map_err(|e| Usage(format!("standard output: {e}")))?;
         }
         let failed = report.failures().count();
         if failed > 0 {

@@ -255,3 +255,147 @@ fn consign_sums_matches_coreutils_byte_for_byte() {
     let usage = run(Command::new(&sums_bin).arg("--frobnicate"));
     assert_eq!(usage.status.code(), Some(2));
 }
+
+/// Runs `consign-sums` with `args` in `dir`, failing the test if it has not finished within
+/// 60 s (a FIFO would block a reader forever).
+fn consign_sums_within_a_minute(dir: &Path, args: &[&str]) -> std::process::Output {
+    use std::time::{Duration, Instant};
+    let mut child = Command::new(examples_dir().join("consign-sums"))
+        .current_dir(dir)
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > Duration::from_secs(60) {
+            child.kill().unwrap();
+            panic!("consign-sums {args:?} did not finish: it blocks on something it opened");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// `consign-sums -c` prints what `sha256sum -c` prints for every name, newlines and
+/// backslashes included, and a crafted name cannot forge a line.
+#[test]
+fn check_output_escapes_names_like_coreutils() {
+    require_tool("sha256sum", "coreutils");
+    let dir = release_dir();
+    let sums = sums_of(dir.path(), Algorithm::Sha256);
+    fs::write(dir.path().join("SUMS"), sums.to_text(Style::Gnu)).unwrap();
+    let ours = consign_sums_within_a_minute(dir.path(), &["-c", "SUMS"]);
+    let theirs = run_ok(cmd_in(dir.path(), "sha256sum").args(["-c", "SUMS"]));
+    assert_eq!(String::from_utf8_lossy(&ours.stdout), theirs);
+    assert!(theirs.contains("\\new\\nline.txt: OK\n"), "{theirs}");
+
+    // A name made to print `plain.tar.gz: OK` on a line of its own, with a wrong digest.
+    let forged = "x\nplain.tar.gz: OK\\";
+    fs::write(dir.path().join(forged), b"not what the file says").unwrap();
+    let mut evil = ChecksumFile::new(Algorithm::Sha256);
+    evil.insert(forged, Digest::of(Algorithm::Sha256, b"expected"))
+        .unwrap();
+    fs::write(dir.path().join("EVIL"), evil.to_text(Style::Gnu)).unwrap();
+    let theirs = run(cmd_in(dir.path(), "sha256sum").args(["-c", "EVIL"]));
+    let theirs = String::from_utf8_lossy(&theirs.stdout).into_owned();
+    assert_eq!(theirs, "\\x\\nplain.tar.gz: OK\\\\: FAILED\n");
+    for quiet in [false, true] {
+        let args: &[&str] = if quiet {
+            &["-c", "--quiet", "EVIL"]
+        } else {
+            &["-c", "EVIL"]
+        };
+        let ours = consign_sums_within_a_minute(dir.path(), args);
+        assert_eq!(ours.status.code(), Some(1));
+        let text = String::from_utf8_lossy(&ours.stdout);
+        assert_eq!(text.lines().count(), 1, "{text}");
+        assert!(text.lines().all(|l| l != "plain.tar.gz: OK"), "{text}");
+        // The same line as coreutils, which says only FAILED where we add the digest found.
+        assert!(
+            text.starts_with("\\x\\nplain.tar.gz: OK\\\\: FAILED ("),
+            "{text}"
+        );
+    }
+}
+
+/// Symbolic links that lead out of the directory are not followed, whether they name a file
+/// or a directory (`d -> /etc`, `d/passwd`); links inside it are.
+#[test]
+fn check_never_leaves_the_directory_through_a_link() {
+    let outside = tempfile::tempdir().unwrap();
+    fs::write(outside.path().join("passwd"), b"root:x:0:0\n").unwrap();
+    let secret = Digest::of(Algorithm::Sha256, b"root:x:0:0\n");
+    let dir = release_dir();
+    std::os::unix::fs::symlink(outside.path(), dir.path().join("d")).unwrap();
+    std::os::unix::fs::symlink(outside.path().join("passwd"), dir.path().join("f")).unwrap();
+    std::os::unix::fs::symlink("plain.tar.gz", dir.path().join("latest.tar.gz")).unwrap();
+    let plain = *hash_file(dir.path().join("plain.tar.gz"), &[Algorithm::Sha256])
+        .unwrap()
+        .sha256()
+        .unwrap();
+    let mut sums = ChecksumFile::new(Algorithm::Sha256);
+    for name in ["d/passwd", "f"] {
+        // Wrong on purpose: a followed link would print the outside file's digest.
+        sums.insert(name, Digest::of(Algorithm::Sha256, b"guess"))
+            .unwrap();
+    }
+    sums.insert("latest.tar.gz", plain).unwrap();
+
+    let report = sums.verify_dir(dir.path(), Jobs::All);
+    let status = |n: &str| &report.results.iter().find(|r| r.name == n).unwrap().status;
+    assert_eq!(status("d/passwd"), &Status::LinkOutside);
+    assert_eq!(status("f"), &Status::LinkOutside);
+    assert_eq!(status("latest.tar.gz"), &Status::Ok);
+
+    fs::write(dir.path().join("SUMS"), sums.to_text(Style::Gnu)).unwrap();
+    let out = consign_sums_within_a_minute(dir.path(), &["-c", "SUMS"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !text.contains(&secret.hex()),
+        "outside digest printed:\n{text}"
+    );
+    assert!(
+        text.contains("d/passwd: FAILED (a symbolic link on its path leads outside"),
+        "{text}"
+    );
+    assert!(text.contains("\nlatest.tar.gz: OK\n"), "{text}");
+}
+
+/// A FIFO, a directory and a device are reported, not opened: the check does not block.
+#[test]
+fn check_reports_special_files_without_opening_them() {
+    require_tool("mkfifo", "coreutils");
+    let dir = tempfile::tempdir().unwrap();
+    run_ok(cmd_in(dir.path(), "mkfifo").arg("pipe"));
+    fs::create_dir(dir.path().join("folder")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", dir.path().join("zero")).unwrap();
+    std::os::unix::fs::symlink("pipe", dir.path().join("to-pipe")).unwrap();
+    fs::write(dir.path().join("real"), b"real").unwrap();
+    let mut sums = ChecksumFile::new(Algorithm::Sha256);
+    for name in ["pipe", "folder", "zero", "to-pipe"] {
+        sums.insert(name, Digest::of(Algorithm::Sha256, b""))
+            .unwrap();
+    }
+    sums.insert("real", Digest::of(Algorithm::Sha256, b"real"))
+        .unwrap();
+    fs::write(dir.path().join("SUMS"), sums.to_text(Style::Gnu)).unwrap();
+
+    let out = consign_sums_within_a_minute(dir.path(), &["-c", "SUMS"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    for want in [
+        "pipe: FAILED open or read (a FIFO, not a regular file; not opened)",
+        "to-pipe: FAILED open or read (a FIFO, not a regular file; not opened)",
+        "folder: FAILED open or read (a directory, not a regular file; not opened)",
+        // /dev/zero is outside the directory: the link is not even followed.
+        "zero: FAILED (a symbolic link on its path leads outside the directory; not followed)",
+        "real: OK",
+    ] {
+        assert!(text.lines().any(|l| l == want), "{want}\n{text}");
+    }
+    let report = sums.verify_dir(dir.path(), Jobs::All);
+    assert_eq!(report.failures().count(), 4, "{report}");
+}

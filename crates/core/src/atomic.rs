@@ -1,10 +1,12 @@
 //! Atomic output: [`AtomicFile`].
 //!
 //! Bytes go to a hidden temporary file beside the target (`.<name>.<random>.partial`, same
-//! directory so the final rename stays on one file system). [`AtomicFile::commit`] flushes,
-//! `fsync`s the file, renames it over the target and `fsync`s the directory. Dropping an
-//! uncommitted `AtomicFile` (an error, a panic, an interrupted run) removes the temporary file,
-//! and in any case a half-written file never carries the target's name.
+//! directory so the final rename stays on one file system; `<name>` is the target's name cut
+//! to its first 32 bytes, so the temporary name stays short whatever the target's length).
+//! [`AtomicFile::commit`] flushes, `fsync`s the file, renames it over the target and
+//! `fsync`s the directory. Dropping an uncommitted `AtomicFile` (an error, a panic, an
+//! interrupted run) removes the temporary file, and in any case a half-written file never
+//! carries the target's name.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
@@ -39,18 +41,14 @@ impl AtomicFile {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        let name = target
-            .file_name()
-            .ok_or_else(|| {
-                IoError::new(
-                    "create",
-                    &target,
-                    io::Error::new(io::ErrorKind::InvalidInput, "the path has no file name"),
-                )
-            })?
-            .to_string_lossy()
-            .into_owned();
-        let prefix = format!(".{name}.");
+        let name = target.file_name().ok_or_else(|| {
+            IoError::new(
+                "create",
+                &target,
+                io::Error::new(io::ErrorKind::InvalidInput, "the path has no file name"),
+            )
+        })?;
+        let prefix = format!(".{}.", temporary_stem(&name.to_string_lossy()));
         let mut builder = tempfile::Builder::new();
         builder.prefix(&prefix).suffix(".partial");
         #[cfg(unix)]
@@ -109,6 +107,20 @@ impl Write for AtomicFile {
     }
 }
 
+/// Bytes of the target's name kept in the temporary name: enough to tell what a leftover
+/// temporary file was for, short enough that `.<stem>.<random>.partial` fits in the 255 bytes
+/// file systems allow for any target name that fits.
+const STEM_BYTES: usize = 32;
+
+/// The first [`STEM_BYTES`] bytes of `name`, cut at a character boundary.
+fn temporary_stem(name: &str) -> &str {
+    let mut end = name.len().min(STEM_BYTES);
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    &name[..end]
+}
+
 /// Writes `bytes` to `path` atomically.
 pub fn write_atomic(path: impl AsRef<Path>, bytes: &[u8]) -> Result<(), IoError> {
     let path = path.as_ref();
@@ -152,5 +164,40 @@ mod tests {
             );
         }
         assert!(AtomicFile::create(dir.path().join("no/such/dir/f")).is_err());
+    }
+
+    #[test]
+    fn long_names_get_a_short_temporary_name() {
+        let dir = tempfile::tempdir().unwrap();
+        // 250 bytes: a legal name, too long for `.<name>.<random>.partial`.
+        let name = format!("{}.tar.gz", "n".repeat(243));
+        assert_eq!(name.len(), 250);
+        let target = dir.path().join(&name);
+        let mut f = AtomicFile::create(&target).unwrap();
+        f.write_all(b"data").unwrap();
+        let temporary: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(temporary.len(), 1);
+        assert!(
+            temporary[0].starts_with(&format!(".{}.", &name[..32]))
+                && temporary[0].ends_with(".partial")
+                && temporary[0].len() < 64,
+            "{temporary:?}"
+        );
+        f.commit().unwrap();
+        assert_eq!(std::fs::read(&target).unwrap(), b"data");
+        write_atomic(&target, b"again").unwrap();
+        assert_eq!(std::fs::read(&target).unwrap(), b"again");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+
+        // Multi-byte characters are not cut in the middle.
+        let wide = "é".repeat(120); // 240 bytes
+        write_atomic(dir.path().join(&wide), b"x").unwrap();
+        assert_eq!(temporary_stem(&wide).len(), 32);
+        assert_eq!(temporary_stem("ab\u{e9}").len(), 4);
+        let cut = format!("{}é", "a".repeat(31));
+        assert_eq!(temporary_stem(&cut), "a".repeat(31));
     }
 }

@@ -5,14 +5,20 @@
 //! `SHA256 (<name>) = <hex>`. Names holding a backslash, a newline or a carriage return are
 //! escaped the way coreutils does it: the line starts with `\`, and the name has `\\`, `\n` and
 //! `\r` in their place.
+//!
+//! [`ChecksumFile::verify_dir`] checks files without leaving the directory (symbolic links are
+//! followed only inside it) or opening anything but regular files; its report prints like
+//! `sha256sum -c` output, a name holding a newline escaped as coreutils does there.
+
+mod verify;
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::io::{self, Write};
 use std::path::Path;
 
+pub use self::verify::{FileCheck, NodeKind, Status, VerifyReport};
 use crate::digest::{Algorithm, Digest};
-use crate::parallel::{Jobs, hash_files};
+use crate::parallel::Jobs;
 
 /// The text format of a checksum file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -209,45 +215,39 @@ impl ChecksumFile {
         Ok(())
     }
 
-    /// Hashes every listed file under `dir` (in parallel) and compares, like `sha256sum -c`.
-    /// Names that are absolute or climb out of `dir` are not opened and are reported as
-    /// [`Status::Refused`].
+    /// Hashes every listed file under `dir` (in parallel) and compares, like `sha256sum -c`,
+    /// without ever reading outside `dir` or blocking:
+    ///
+    /// - a name that is absolute or climbs out with `..` is not opened: [`Status::Refused`];
+    /// - a symbolic link on a name's path is followed only while what it names stays inside
+    ///   `dir` (checked one component at a time, before anything is opened); one that leads
+    ///   out gives [`Status::LinkOutside`], and nothing outside `dir` is opened or looked at,
+    ///   so the answer does not even tell whether the outside file exists;
+    /// - a name that leads to a directory, FIFO, socket or device is reported as
+    ///   [`Status::NotRegular`] without being opened; files are opened non-blocking and without
+    ///   following a final link, and checked again once open.
+    ///
+    /// These checks are against a hostile tree, not against one changed while it is checked:
+    /// a directory on a name's path swapped for a link between the walk and the read can still
+    /// redirect that read.
+    ///
+    /// ```
+    /// # #[cfg(unix)] {
+    /// use consign_core::{Algorithm, ChecksumFile, Digest, Jobs, Status};
+    /// let dir = tempfile::tempdir()?;
+    /// std::fs::write(dir.path().join("app.tar.gz"), b"archive")?;
+    /// std::os::unix::fs::symlink("/etc", dir.path().join("d"))?;
+    /// let mut sums = ChecksumFile::new(Algorithm::Sha256);
+    /// sums.insert("app.tar.gz", Digest::of(Algorithm::Sha256, b"archive"))?;
+    /// sums.insert("d/passwd", Digest::of(Algorithm::Sha256, b"root:x:0:0"))?;
+    /// let report = sums.verify_dir(dir.path(), Jobs::All);
+    /// assert_eq!(report.results[0].status, Status::Ok);
+    /// assert_eq!(report.results[1].status, Status::LinkOutside);
+    /// # }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn verify_dir(&self, dir: impl AsRef<Path>, jobs: Jobs) -> VerifyReport {
-        let dir = dir.as_ref();
-        let (safe, refused): (Vec<&ChecksumEntry>, Vec<&ChecksumEntry>) = self
-            .entries
-            .values()
-            .partition(|e| crate::RelPath::new(&e.name).is_ok() && !e.name.starts_with('/'));
-        let paths: Vec<_> = safe.iter().map(|e| dir.join(&e.name)).collect();
-        let hashed = hash_files(&paths, &[self.algorithm], jobs);
-        let mut results: Vec<FileCheck> = safe
-            .into_iter()
-            .zip(hashed)
-            .map(|(e, r)| FileCheck {
-                name: e.name.clone(),
-                expected: e.digest,
-                status: match r {
-                    Ok(w) => match w.digest(self.algorithm) {
-                        Some(d) if *d == e.digest => Status::Ok,
-                        Some(d) => Status::Mismatch { actual: *d },
-                        None => Status::Unreadable {
-                            message: "no digest computed".into(),
-                        },
-                    },
-                    Err(err) if err.source.kind() == io::ErrorKind::NotFound => Status::Missing,
-                    Err(err) => Status::Unreadable {
-                        message: err.source.to_string(),
-                    },
-                },
-            })
-            .collect();
-        results.extend(refused.into_iter().map(|e| FileCheck {
-            name: e.name.clone(),
-            expected: e.digest,
-            status: Status::Refused,
-        }));
-        results.sort_by(|a, b| a.name.cmp(&b.name));
-        VerifyReport { results }
+        verify::verify_dir(self, dir.as_ref(), jobs)
     }
 }
 
@@ -361,74 +361,6 @@ fn unescape(name: &str, escaped: bool) -> Result<String, String> {
         }
     }
     Ok(s)
-}
-
-/// The outcome for one file of a [`ChecksumFile::verify_dir`] run.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Status {
-    /// The digest matches.
-    Ok,
-    /// The file's digest differs.
-    Mismatch {
-        /// What the file hashes to now.
-        actual: Digest,
-    },
-    /// The file does not exist.
-    Missing,
-    /// The file exists but could not be read.
-    Unreadable {
-        /// The I/O error text.
-        message: String,
-    },
-    /// The name is absolute or climbs out of the directory; it was not opened.
-    Refused,
-}
-
-/// One file's result.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FileCheck {
-    /// The name from the checksum file.
-    pub name: String,
-    /// The digest the checksum file records.
-    pub expected: Digest,
-    /// What was found.
-    pub status: Status,
-}
-
-/// A per-file report, sorted by name; `Display` prints it the way `sha256sum -c` does.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct VerifyReport {
-    /// One result per entry.
-    pub results: Vec<FileCheck>,
-}
-
-impl VerifyReport {
-    /// True when every file matched.
-    pub fn is_ok(&self) -> bool {
-        self.results.iter().all(|r| r.status == Status::Ok)
-    }
-
-    /// The files that did not match.
-    pub fn failures(&self) -> impl Iterator<Item = &FileCheck> {
-        self.results.iter().filter(|r| r.status != Status::Ok)
-    }
-}
-
-impl fmt::Display for VerifyReport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for r in &self.results {
-            let status = match &r.status {
-                Status::Ok => "OK".to_string(),
-                Status::Mismatch { actual } => format!("FAILED (got {actual})"),
-                Status::Missing => "FAILED open or read (missing)".to_string(),
-                Status::Unreadable { message } => format!("FAILED open or read ({message})"),
-                Status::Refused => "FAILED (name outside the directory)".to_string(),
-            };
-            writeln!(f, "{}: {status}", r.name)?;
-        }
-        Ok(())
-    }
 }
 
 /// A checksum file that cannot be read or combined.

@@ -348,9 +348,20 @@ pub(crate) fn hash_file_pipelined(
     algorithms: &[Algorithm],
     monitor: &crate::progress::Monitor,
 ) -> Result<Written, IoError> {
+    let file = File::open(path).map_err(|e| IoError::new("open", path, e))?;
+    hash_open_file_pipelined(file, path, algorithms, monitor)
+}
+
+/// [`hash_file_pipelined`] on a file opened already (`path` names it in errors).
+pub(crate) fn hash_open_file_pipelined(
+    file: File,
+    path: &Path,
+    algorithms: &[Algorithm],
+    monitor: &crate::progress::Monitor,
+) -> Result<Written, IoError> {
     use std::sync::mpsc::sync_channel;
     const BUFFERS: usize = 4;
-    let mut file = monitor.reader(File::open(path).map_err(|e| IoError::new("open", path, e))?);
+    let mut file = monitor.reader(file);
     let (full_tx, full_rx) = sync_channel::<io::Result<(Vec<u8>, usize)>>(BUFFERS);
     let (empty_tx, empty_rx) = sync_channel::<Vec<u8>>(BUFFERS);
     for _ in 0..BUFFERS {

@@ -61,7 +61,7 @@ pub mod writer;
 pub use artifact::{Artifact, ArtifactKind, ManifestError, ReleaseManifest};
 pub use atomic::{AtomicFile, write_atomic};
 pub use checksum::{
-    ChecksumEntry, ChecksumError, ChecksumFile, FileCheck, Status, Style, VerifyReport,
+    ChecksumEntry, ChecksumError, ChecksumFile, FileCheck, NodeKind, Status, Style, VerifyReport,
 };
 pub use digest::{Algorithm, Digest};
 pub use error::{DigestError, Error, IoError};

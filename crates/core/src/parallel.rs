@@ -25,7 +25,7 @@ pub enum Jobs {
 }
 
 impl Jobs {
-    fn count(self) -> usize {
+    pub(crate) fn count(self) -> usize {
         match self {
             Jobs::All => std::thread::available_parallelism().map_or(1, NonZeroUsize::get),
             Jobs::Exactly(n) => n.get(),

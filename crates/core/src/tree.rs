@@ -20,13 +20,19 @@ use std::sync::Arc;
 /// A normalized path relative to the root of a [`FileTree`].
 ///
 /// Components are separated by `/`; `.` components, repeated and trailing slashes are removed.
-/// Absolute paths, `..` components, NUL bytes and paths with no component are refused.
+/// Absolute paths, `..` components, NUL bytes, control characters (`\n`, `\r`, tab, escape,
+/// DEL, the C1 controls: they would split or garble the line-based lists packages carry, such
+/// as a .deb's `md5sums` and `conffiles`) and paths with no component are refused.
 ///
 /// ```
-/// use consign_core::RelPath;
+/// use consign_core::{PathProblem, RelPath, TreeError};
 /// assert_eq!(RelPath::new("./usr//bin/app/")?.as_str(), "usr/bin/app");
 /// assert!(RelPath::new("/etc/passwd").is_err());
 /// assert!(RelPath::new("a/../../b").is_err());
+/// let err = RelPath::new("etc/app.conf\n/etc/passwd").unwrap_err();
+/// assert!(matches!(err, TreeError::InvalidPath { problem: PathProblem::ControlCharacter, .. }));
+/// // The message shows the path escaped, on one line.
+/// assert!(err.to_string().contains(r#""etc/app.conf\n/etc/passwd""#));
 /// # Ok::<(), consign_core::TreeError>(())
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -42,6 +48,9 @@ impl RelPath {
         };
         if raw.contains('\0') {
             return Err(bad(PathProblem::Nul));
+        }
+        if raw.contains(char::is_control) {
+            return Err(bad(PathProblem::ControlCharacter));
         }
         if raw.starts_with('/') {
             return Err(bad(PathProblem::Absolute));
@@ -635,6 +644,9 @@ pub enum PathProblem {
     ParentComponent,
     /// Contains a NUL byte.
     Nul,
+    /// Contains a control character other than NUL (`\n`, `\r`, tab, escape, DEL, the C1
+    /// controls).
+    ControlCharacter,
     /// Not valid UTF-8.
     NotUtf8,
 }
@@ -646,6 +658,9 @@ impl fmt::Display for PathProblem {
             PathProblem::Absolute => "it is absolute; give it relative to the tree root",
             PathProblem::ParentComponent => "it contains a `..` component",
             PathProblem::Nul => "it contains a NUL byte",
+            PathProblem::ControlCharacter => {
+                "it contains a control character (a newline, carriage return, tab, …): rename the file"
+            }
             PathProblem::NotUtf8 => "it is not valid UTF-8",
         })
     }
@@ -655,7 +670,8 @@ impl fmt::Display for PathProblem {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum TreeError {
-    /// The path is not a safe relative path.
+    /// The path is not a safe relative path. The message shows it escaped (as a Rust string
+    /// literal), so a control character in it cannot split or forge a line.
     #[error("invalid path {path:?}: {problem}")]
     InvalidPath {
         /// The path as given.
@@ -723,6 +739,64 @@ mod tests {
         }
         assert_eq!(RelPath::new("a/./b//c/").unwrap().as_str(), "a/b/c");
         assert_eq!(RelPath::new("a..b").unwrap().as_str(), "a..b");
+        assert_eq!(RelPath::new("ünï cödé").unwrap().as_str(), "ünï cödé");
+    }
+
+    #[test]
+    fn control_characters_are_refused_from_every_source() {
+        for bad in [
+            "etc/app.conf\n/etc/passwd",
+            "a\rb",
+            "tab\there",
+            "esc\u{1b}[31m",
+            "del\u{7f}",
+            "c1\u{85}next-line",
+        ] {
+            match RelPath::new(bad) {
+                Err(e @ TreeError::InvalidPath { .. }) => {
+                    assert!(
+                        matches!(
+                            e,
+                            TreeError::InvalidPath {
+                                problem: PathProblem::ControlCharacter,
+                                ..
+                            }
+                        ),
+                        "{e:?}"
+                    );
+                    let message = e.to_string();
+                    assert_eq!(message.lines().count(), 1, "{message}");
+                    assert!(message.contains(&format!("{bad:?}")), "{message}");
+                }
+                other => panic!("{bad:?}: {other:?}"),
+            }
+            let mut t = FileTree::new();
+            assert!(t.insert(bad, Entry::bytes(vec![1]).config()).is_err());
+            assert!(t.is_empty(), "{bad:?} left entries behind");
+        }
+
+        // A file on disk whose name holds a newline: insert_dir_all refuses it too.
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir(dir.path().join("etc")).unwrap();
+        fs::write(dir.path().join("etc/ok.conf"), b"x").unwrap();
+        fs::write(dir.path().join("etc/evil.conf\nforged"), b"x").unwrap();
+        let mut t = FileTree::new();
+        match t.insert_dir_all("", dir.path()) {
+            Err(TreeError::InvalidPath { path, problem }) => {
+                assert_eq!(problem, PathProblem::ControlCharacter);
+                assert_eq!(path, "etc/evil.conf\nforged");
+            }
+            other => panic!("{other:?}"),
+        }
+        // And as the destination of a walk.
+        let mut t = FileTree::new();
+        assert!(matches!(
+            t.insert_dir_all("opt/a\nb", dir.path().join("etc")),
+            Err(TreeError::InvalidPath {
+                problem: PathProblem::ControlCharacter,
+                ..
+            })
+        ));
     }
 
     #[test]

@@ -110,6 +110,18 @@ pub enum Error {
     /// A layer whose tar or compression could not be written.
     #[error("cannot write the layer: {0}")]
     Layer(#[from] consign_package::Error),
+    /// A layer tree holding a name OCI layers reserve for whiteouts: a file or directory
+    /// named `.wh.<name>` deletes `<name>` from the layers below when the image is unpacked
+    /// (and `.wh..wh..opq` hides a whole directory of them), so it cannot stand for itself.
+    /// Rename it, or leave it out of the layer.
+    #[error(
+        "cannot put {path} in a layer: a name starting with `.wh.` is a whiteout in OCI layers \
+         (it deletes files of the layers below when unpacked); rename it"
+    )]
+    Whiteout {
+        /// The path of the tree whose last component starts with `.wh.`.
+        path: consign_core::RelPath,
+    },
     /// A digest algorithm other than SHA-256 where OCI layouts and configs require SHA-256.
     #[error("{what} uses {digest}: only sha256 digests are supported here")]
     Algorithm {

@@ -199,6 +199,21 @@ impl Layer {
     }
 }
 
+/// The prefix of whiteout names in OCI (and Docker) layers.
+const WHITEOUT_PREFIX: &str = ".wh.";
+
+/// Refuses a tree with a whiteout name. Every component of a path is an entry of the tree
+/// (parents are implied), so looking at last components sees them all.
+fn check_whiteouts(tree: &FileTree) -> Result<(), Error> {
+    match tree
+        .iter()
+        .find(|(path, _)| path.file_name().starts_with(WHITEOUT_PREFIX))
+    {
+        Some((path, _)) => Err(Error::Whiteout { path: path.clone() }),
+        None => Ok(()),
+    }
+}
+
 /// Writes a layer from a [`FileTree`].
 ///
 /// ```
@@ -264,7 +279,12 @@ impl<'a> LayerBuilder<'a> {
     }
 
     /// Writes the blob to `out` and returns the layer (its bytes are wherever `out` put them).
+    ///
+    /// A tree with a name starting with `.wh.` (at any depth) is refused with
+    /// [`Error::Whiteout`] before anything is written: in a layer such a name is a whiteout,
+    /// which deletes files of the layers below instead of adding itself.
     pub fn write_to(&self, out: impl Write) -> Result<Layer, Error> {
+        check_whiteouts(self.tree)?;
         let compression = self.compression()?;
         let output = |source| Error::Layer(consign_package::Error::Output { source });
         let blob = HashingWriter::new(out, &[Algorithm::Sha256]);
@@ -310,5 +330,45 @@ impl<'a> LayerBuilder<'a> {
         store.put_blob(layer.descriptor(), data).await?;
         drop(temp);
         Ok(layer.in_store(store))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use consign_core::{Entry, RelPath};
+
+    #[test]
+    fn whiteout_names_are_refused_before_anything_is_written() {
+        for (path, reported) in [
+            (".wh.etc", ".wh.etc"),
+            ("etc/.wh.passwd", "etc/.wh.passwd"),
+            ("usr/.wh..wh..opq", "usr/.wh..wh..opq"),
+            // A directory named like a whiteout is one too (its parent comes first).
+            ("opt/.wh.app/bin/app", "opt/.wh.app"),
+        ] {
+            let mut tree = FileTree::new();
+            tree.insert("bin/sh", Entry::bytes(b"#!".to_vec())).unwrap();
+            tree.insert(path, Entry::bytes(b"x".to_vec())).unwrap();
+            let mut out = Vec::new();
+            match LayerBuilder::new(&tree, SourceDate::from_unix(0)).write_to(&mut out) {
+                Err(Error::Whiteout { path }) => assert_eq!(path.as_str(), reported),
+                other => panic!("{path}: {other:?}"),
+            }
+            assert!(out.is_empty(), "{path}: bytes written before the refusal");
+        }
+        let err = Error::Whiteout {
+            path: RelPath::new("etc/.wh.passwd").unwrap(),
+        };
+        assert!(err.to_string().contains("etc/.wh.passwd"), "{err}");
+
+        // Names that only look alike are fine.
+        let mut tree = FileTree::new();
+        for path in ["etc/.whitelist", "etc/wh.conf", "etc/a.wh.b", "etc/.wh"] {
+            tree.insert(path, Entry::bytes(b"x".to_vec())).unwrap();
+        }
+        LayerBuilder::new(&tree, SourceDate::from_unix(0))
+            .write_to(std::io::sink())
+            .unwrap();
     }
 }

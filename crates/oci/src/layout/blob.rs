@@ -24,7 +24,8 @@ pub struct BlobFile {
 /// Streams a blob into a layout: bytes go to a temporary file in the layout, hashed as they
 /// pass; [`BlobWriter::commit`] moves the file to `blobs/sha256/<hex>`.
 ///
-/// Dropped without a commit, the temporary file is removed.
+/// The blob is created with mode 0644 less the umask, like every other output (not the 0600
+/// of a temporary file). Dropped without a commit, the temporary file is removed.
 pub struct BlobWriter {
     out: HashingWriter<BufWriter<tempfile::NamedTempFile>>,
     blobs: PathBuf,
@@ -32,9 +33,15 @@ pub struct BlobWriter {
 
 impl BlobWriter {
     pub(crate) fn new(root: &Path) -> Result<BlobWriter, Error> {
-        let tmp = tempfile::Builder::new()
-            .prefix(".blob-")
-            .suffix(".partial")
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(".blob-").suffix(".partial");
+        #[cfg(unix)]
+        {
+            // An ordinary output file, as `AtomicFile` makes them: 0644 less the umask.
+            use std::os::unix::fs::PermissionsExt;
+            builder.permissions(std::fs::Permissions::from_mode(0o644));
+        }
+        let tmp = builder
             .tempfile_in(root)
             .map_err(|e| IoError::new("create a temporary file in", root, e))?;
         Ok(BlobWriter {
@@ -52,7 +59,9 @@ impl BlobWriter {
     }
 
     /// Syncs the blob and moves it into place under its digest (an existing blob of the same
-    /// digest is kept); with `expected`, first checks the digest and size against it.
+    /// digest is kept); with `expected`, first checks the digest and size against it. The
+    /// blob's directory is synced before this returns, so a crash after `index.json` names
+    /// the blob cannot lose it.
     pub fn commit(self, expected: Option<&Descriptor>) -> Result<BlobFile, Error> {
         let (buffered, written) = self.out.finish();
         let digest = sha256(&written);
@@ -64,6 +73,7 @@ impl BlobWriter {
             check(&written, &digest, want, || format!("blob {}", want.digest))?;
         }
         let dir = blobs.join(digest.algorithm().name());
+        let created = !dir.is_dir();
         std::fs::create_dir_all(&dir).map_err(|e| IoError::new("create", &dir, e))?;
         let path = dir.join(digest.hex());
         if !path.exists() {
@@ -72,6 +82,15 @@ impl BlobWriter {
                 .map_err(|e| IoError::new("sync", tmp.path(), e))?;
             tmp.persist(&path)
                 .map_err(|e| IoError::new("rename into place", &path, e.error))?;
+        }
+        // The rename (or the earlier one that made the blob) is durable before a caller
+        // names the blob in index.json; directories just made, their entries too.
+        sync_dir(&dir)?;
+        if created {
+            sync_dir(&blobs)?;
+            if let Some(root) = blobs.parent() {
+                sync_dir(root)?;
+            }
         }
         Ok(BlobFile {
             digest,
@@ -89,6 +108,13 @@ impl Write for BlobWriter {
     fn flush(&mut self) -> io::Result<()> {
         self.out.flush()
     }
+}
+
+/// Makes the entries of the directory `dir` durable.
+pub(crate) fn sync_dir(dir: &Path) -> Result<(), IoError> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| IoError::new("sync directory", dir, e))
 }
 
 /// Reads a blob and checks, at its end (the read that returns 0 bytes), that its size and digest are the descriptor's: the

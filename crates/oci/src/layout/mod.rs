@@ -69,7 +69,14 @@ impl OciLayout {
     pub fn create(dir: impl AsRef<Path>) -> Result<OciLayout, Error> {
         let root = dir.as_ref().to_path_buf();
         let blobs = root.join("blobs").join("sha256");
+        let fresh = !blobs.is_dir();
         fs::create_dir_all(&blobs).map_err(|e| IoError::new("create", &blobs, e))?;
+        if fresh {
+            // `blobs/sha256` itself must survive a crash; the root's entries are synced by
+            // the atomic writes below (or were, when the layout was made).
+            blob::sync_dir(&root.join("blobs"))?;
+            blob::sync_dir(&root)?;
+        }
         let marker = root.join("oci-layout");
         if !marker.exists() {
             write_atomic(&marker, OCI_LAYOUT.as_bytes())?;
@@ -169,6 +176,17 @@ impl OciLayout {
             .read_to_end(&mut bytes)
             .map_err(|e| unwrap_io(e, &self.blob_path(&descriptor.digest)))?;
         Ok(bytes)
+    }
+
+    /// Makes the directory entry of the blob `digest` durable, after a rename into `blobs/`
+    /// done elsewhere than [`BlobWriter::commit`] (which does it itself): a pull from a
+    /// registry.
+    #[cfg(feature = "registry")]
+    pub(crate) fn sync_blob_dir(&self, digest: &Digest) -> Result<(), Error> {
+        match self.blob_path(digest).parent() {
+            Some(dir) => Ok(blob::sync_dir(dir)?),
+            None => Ok(()),
+        }
     }
 
     /// Starts streaming a blob into the layout.
@@ -378,6 +396,33 @@ mod tests {
             layout.read_blob(&d),
             Err(Error::DigestMismatch(m)) if m.actual_size == 6
         ));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn blobs_follow_the_umask_like_other_outputs() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let layout = OciLayout::create(dir.path()).unwrap();
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let written = layout.write_blob(b"config").unwrap();
+        let mut w = layout.blob_writer().unwrap();
+        io::Write::write_all(&mut w, b"streamed layer").unwrap();
+        let streamed = w.commit(None).unwrap();
+        // index.json is written by AtomicFile: every output gets the same mode.
+        let output = mode(&dir.path().join("index.json"));
+        assert_eq!(mode(&written.path), output);
+        assert_eq!(mode(&streamed.path), output);
+        // 0644 under the usual umask 022; whatever the umask, 0644 less it.
+        let umask = fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find_map(|l| l.strip_prefix("Umask:"))
+                    .map(|v| u32::from_str_radix(v.trim(), 8).unwrap())
+            })
+            .expect("Umask in /proc/self/status");
+        assert_eq!(mode(&written.path), 0o644 & !umask, "umask {umask:03o}");
     }
 
     #[test]

@@ -50,6 +50,8 @@ impl BlobStore for OciLayout {
                     client
                         .pull_blob_to_file(&repository, descriptor, &path)
                         .await?;
+                    // The rename is durable before index.json can name the blob.
+                    self.sync_blob_dir(&descriptor.digest)?;
                 }
             }
             Ok(())

@@ -5,7 +5,15 @@
 //! `.deb`: a `./` root entry, then `./usr/`, `./usr/bin/app`, hard-link targets prefixed the
 //! same way, as `dpkg-deb` writes them). A [`FileTap`] sees the bytes of every regular file as
 //! they stream past, so per-file digests cost no second read.
+//!
+//! A hard-link set (a regular file and the [`EntryKind::Hardlink`] entries naming it) is
+//! written the way extractors need it: the member that comes first in archive order carries
+//! the data as a regular file, whether it is the file or one of its links, and every later
+//! member is a link to that first name. GNU tar, bsdtar and dpkg resolve a link entry against
+//! what they have already extracted, so a link written before its target would fail. Every
+//! member carries the file's mode and owner: they share one inode.
 
+use std::collections::BTreeMap;
 use std::io::{self, BufReader, BufWriter, Read, Write};
 
 use consign_core::{Entry, EntryKind, FileTree, Monitor, RelPath, SourceDate};
@@ -28,7 +36,8 @@ pub(crate) enum Layout {
 
 /// Sees the data of each regular file while it is archived.
 pub(crate) trait FileTap {
-    /// A regular file begins.
+    /// The data of the tree's regular file `path` begins (written under `path`, or under the
+    /// name of one of its hard links when that comes first in archive order).
     fn begin(&mut self, path: &RelPath);
     /// The next bytes of the current file.
     fn data(&mut self, chunk: &[u8]);
@@ -79,8 +88,21 @@ pub(crate) fn write_with<W: Write>(
         h.set_size(0);
         append_named(&mut builder, h, "./", None, io::empty()).map_err(output)?;
     }
+    let links = LinkSets::of(tree);
     for (path, entry) in tree.iter() {
-        append(&mut builder, path, entry, date, layout, tap, monitor)?;
+        let member = match entry.kind() {
+            EntryKind::File { .. } | EntryKind::Hardlink { .. } => {
+                let (file_path, file) = LinkSets::data_of(tree, path, entry)?;
+                let first = links.first_name(file_path);
+                if first == path {
+                    Member::Data { file_path, file }
+                } else {
+                    Member::LinkTo { first, file }
+                }
+            }
+            _ => Member::Other(entry),
+        };
+        append(&mut builder, path, member, date, layout, tap, monitor)?;
     }
     let buffered = builder.into_inner().map_err(output)?;
     buffered.into_inner().map_err(|e| output(e.into_error()))
@@ -111,30 +133,91 @@ fn header(entry: &Entry, date: SourceDate, path: &RelPath) -> Result<Header, Err
     Ok(h)
 }
 
+/// The hard-link sets of a tree: for each regular file that has hard links, the member of
+/// its set that comes first in path order (the archive's order).
+struct LinkSets<'t> {
+    first: BTreeMap<&'t RelPath, &'t RelPath>,
+}
+
+impl<'t> LinkSets<'t> {
+    fn of(tree: &'t FileTree) -> LinkSets<'t> {
+        let mut first: BTreeMap<&RelPath, &RelPath> = BTreeMap::new();
+        for (path, entry) in tree.iter() {
+            if let EntryKind::Hardlink { target } = entry.kind() {
+                let f = first.entry(target).or_insert(target);
+                if path < *f {
+                    *f = path;
+                }
+            }
+        }
+        LinkSets { first }
+    }
+
+    /// The first name of the set of the regular file `file_path` (itself when unlinked).
+    fn first_name(&self, file_path: &'t RelPath) -> &'t RelPath {
+        self.first.get(file_path).copied().unwrap_or(file_path)
+    }
+
+    /// The regular file whose data `entry` (a file or a hard link) stands for.
+    fn data_of(
+        tree: &'t FileTree,
+        path: &'t RelPath,
+        entry: &'t Entry,
+    ) -> Result<(&'t RelPath, &'t Entry), Error> {
+        match entry.kind() {
+            EntryKind::Hardlink { target } => match tree.get(target.as_str()) {
+                Some(file) if matches!(file.kind(), EntryKind::File { .. }) => Ok((target, file)),
+                _ => Err(Error::entry(
+                    path,
+                    io::Error::new(
+                        io::ErrorKind::NotFound,
+                        format!("hard-link target {target} is not a regular file of the tree"),
+                    ),
+                )),
+            },
+            _ => Ok((path, entry)),
+        }
+    }
+}
+
+/// How one entry of the tree is written.
+enum Member<'t> {
+    /// The data of the regular file `file_path` (`file`), under this entry's name.
+    Data {
+        file_path: &'t RelPath,
+        file: &'t Entry,
+    },
+    /// A hard link to `first`, the name that carried the data of `file`.
+    LinkTo { first: &'t RelPath, file: &'t Entry },
+    /// A directory or symlink.
+    Other(&'t Entry),
+}
+
 fn append<W: Write>(
     builder: &mut tar::Builder<W>,
     path: &RelPath,
-    entry: &Entry,
+    member: Member<'_>,
     date: SourceDate,
     layout: Layout,
     tap: &mut impl FileTap,
     monitor: &Monitor,
 ) -> Result<(), Error> {
     let entry_err = |source: io::Error| Error::entry(path, source);
-    let mut h = header(entry, date, path)?;
     let dotted = |p: &RelPath| format!("./{p}");
-    match entry.kind() {
-        EntryKind::File { size, .. } => {
+    let entry = match member {
+        Member::Data { file_path, file } => {
+            let mut h = header(file, date, path)?;
+            let size = file.size();
             h.set_entry_type(EntryType::Regular);
-            h.set_size(*size);
-            tap.begin(path);
+            h.set_size(size);
+            tap.begin(file_path);
             // Large reads: the copy into the tar stream goes through `dyn Write`, where the
             // standard library would otherwise read 8 KiB at a time.
-            let capacity = usize::try_from(*size).unwrap_or(BUF).clamp(1, BUF);
+            let capacity = usize::try_from(size).unwrap_or(BUF).clamp(1, BUF);
             let data = BufReader::with_capacity(
                 capacity,
                 Tap {
-                    inner: monitor.reader(entry.open().map_err(entry_err)?),
+                    inner: monitor.reader(file.open().map_err(entry_err)?),
                     tap: &mut *tap,
                 },
             );
@@ -144,8 +227,24 @@ fn append<W: Write>(
             }
             .map_err(entry_err)?;
             tap.end();
-            Ok(())
+            return Ok(());
         }
+        Member::LinkTo { first, file } => {
+            let mut h = header(file, date, path)?;
+            h.set_entry_type(EntryType::Link);
+            h.set_size(0);
+            return match layout {
+                Layout::Plain => builder.append_link(&mut h, path.as_str(), first.as_str()),
+                Layout::DotSlash => {
+                    append_named(builder, h, &dotted(path), Some(&dotted(first)), io::empty())
+                }
+            }
+            .map_err(entry_err);
+        }
+        Member::Other(entry) => entry,
+    };
+    let mut h = header(entry, date, path)?;
+    match entry.kind() {
         EntryKind::Dir => {
             h.set_entry_type(EntryType::Directory);
             h.set_size(0);
@@ -165,21 +264,6 @@ fn append<W: Write>(
                 Layout::DotSlash => {
                     append_named(builder, h, &dotted(path), Some(target), io::empty())
                 }
-            }
-            .map_err(entry_err)
-        }
-        EntryKind::Hardlink { target } => {
-            h.set_entry_type(EntryType::Link);
-            h.set_size(0);
-            match layout {
-                Layout::Plain => builder.append_link(&mut h, path.as_str(), target.as_str()),
-                Layout::DotSlash => append_named(
-                    builder,
-                    h,
-                    &dotted(path),
-                    Some(&dotted(target)),
-                    io::empty(),
-                ),
             }
             .map_err(entry_err)
         }
@@ -239,5 +323,133 @@ impl<R: Read, T: FileTap> Read for Tap<'_, R, T> {
         let n = self.inner.read(buf)?;
         self.tap.data(&buf[..n]);
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Records which file's data begins, and how many bytes pass.
+    #[derive(Default)]
+    struct Seen(Vec<(String, usize)>);
+
+    impl FileTap for Seen {
+        fn begin(&mut self, path: &RelPath) {
+            self.0.push((path.to_string(), 0));
+        }
+        fn data(&mut self, chunk: &[u8]) {
+            if let Some(last) = self.0.last_mut() {
+                last.1 += chunk.len();
+            }
+        }
+        fn end(&mut self) {}
+    }
+
+    /// (name, type, link name, mode, data) of every entry.
+    fn entries(tar: &[u8]) -> Vec<(String, EntryType, String, u32, Vec<u8>)> {
+        let mut archive = tar::Archive::new(tar);
+        archive
+            .entries()
+            .unwrap()
+            .map(|e| {
+                let mut e = e.unwrap();
+                let name = e.path().unwrap().to_string_lossy().into_owned();
+                let link = e
+                    .link_name()
+                    .unwrap()
+                    .map(|l| l.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let kind = e.header().entry_type();
+                let mode = e.header().mode().unwrap();
+                let mut data = Vec::new();
+                e.read_to_end(&mut data).unwrap();
+                (name, kind, link, mode, data)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_first_member_of_a_hard_link_set_carries_the_data() {
+        let mut tree = FileTree::new();
+        tree.insert("bin/tool", Entry::bytes(b"program".to_vec()).mode(0o755))
+            .unwrap();
+        // Links on both sides of their target, one in a directory that sorts first.
+        let target = RelPath::new("bin/tool").unwrap();
+        for link in ["bin/alias", "bin/zz", "a/early"] {
+            tree.insert(link, Entry::hardlink(target.clone())).unwrap();
+        }
+        tree.insert("bin/plain", Entry::bytes(b"p".to_vec()))
+            .unwrap();
+
+        let tar = write(
+            &tree,
+            SourceDate::from_unix(0),
+            &Monitor::default(),
+            Vec::new(),
+        )
+        .unwrap();
+        let got = entries(&tar);
+        let files: Vec<_> = got
+            .iter()
+            .filter(|e| e.1 != EntryType::Directory)
+            .map(|(n, k, l, m, d)| (n.as_str(), *k, l.as_str(), *m, d.as_slice()))
+            .collect();
+        assert_eq!(
+            files,
+            [
+                ("a/early", EntryType::Regular, "", 0o755, &b"program"[..]),
+                ("bin/alias", EntryType::Link, "a/early", 0o755, &b""[..]),
+                ("bin/plain", EntryType::Regular, "", 0o644, &b"p"[..]),
+                ("bin/tool", EntryType::Link, "a/early", 0o755, &b""[..]),
+                ("bin/zz", EntryType::Link, "a/early", 0o755, &b""[..]),
+            ]
+        );
+
+        // The .deb layout: `./` names, and the tap sees the data once, as the file's.
+        let mut seen = Seen::default();
+        let tar = write_with(
+            &tree,
+            SourceDate::from_unix(0),
+            Layout::DotSlash,
+            &mut seen,
+            &Monitor::default(),
+            Vec::new(),
+        )
+        .unwrap();
+        assert_eq!(
+            seen.0,
+            [("bin/tool".to_owned(), 7), ("bin/plain".to_owned(), 1)]
+        );
+        let got = entries(&tar);
+        let early = got.iter().find(|e| e.0 == "./a/early").unwrap();
+        assert_eq!(
+            (early.1, early.4.as_slice()),
+            (EntryType::Regular, &b"program"[..])
+        );
+        let tool = got.iter().find(|e| e.0 == "./bin/tool").unwrap();
+        assert_eq!((tool.1, tool.2.as_str()), (EntryType::Link, "./a/early"));
+    }
+
+    #[test]
+    fn a_file_before_its_links_stays_the_file() {
+        let mut tree = FileTree::new();
+        tree.insert("a", Entry::bytes(b"data".to_vec())).unwrap();
+        tree.insert("b", Entry::hardlink(RelPath::new("a").unwrap()))
+            .unwrap();
+        let tar = write(
+            &tree,
+            SourceDate::from_unix(0),
+            &Monitor::default(),
+            Vec::new(),
+        )
+        .unwrap();
+        let got = entries(&tar);
+        assert_eq!((got[0].0.as_str(), got[0].1), ("a", EntryType::Regular));
+        assert_eq!(got[0].4, b"data");
+        assert_eq!(
+            (got[1].0.as_str(), got[1].1, got[1].2.as_str()),
+            ("b", EntryType::Link, "a")
+        );
     }
 }

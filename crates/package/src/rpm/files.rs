@@ -548,6 +548,42 @@ mod tests {
         assert!(!got.contains_key(&tags::LONGFILESIZES));
     }
 
+    /// rpm reads a hard-link set as its members in header (path) order, the data with the
+    /// last one (`rpmfiArchiveReadHeader`: content only for `links[nlink - 1]`), whichever
+    /// member is the tree's file: a link sorting before its target changes nothing.
+    #[test]
+    fn a_link_sorting_before_its_target_follows_rpm_convention() {
+        let mut t = FileTree::new();
+        t.insert("usr/bin/zz", Entry::bytes(b"binary".to_vec()).mode(0o755))
+            .unwrap();
+        for link in ["usr/bin/aa", "usr/bin/mm"] {
+            t.insert(link, Entry::hardlink(RelPath::new("usr/bin/zz").unwrap()))
+                .unwrap();
+        }
+        let list = FileList::new(&t, &BTreeMap::new()).unwrap();
+        let (payload, digests) = list
+            .write_payload(Vec::new(), 1_700_000_000, &Monitor::default())
+            .unwrap();
+        let text = String::from_utf8_lossy(&payload);
+        let at = |n: &str| text.find(n).unwrap_or_else(|| panic!("{n} missing"));
+        let (aa, mm, zz) = (
+            at("./usr/bin/aa\0"),
+            at("./usr/bin/mm\0"),
+            at("./usr/bin/zz\0"),
+        );
+        assert!(aa < mm && mm < zz);
+        let data = at("binary");
+        assert!(data > zz && text.matches("binary").count() == 1);
+        // Every member: the file's mode, one inode, three links, the same digest.
+        for r in &list.records {
+            assert_eq!(r.mode, 0o100755, "{}", r.path);
+            assert_eq!(r.inode, 1, "{}", r.path);
+            assert_eq!(r.links, [0, 1, 2], "{}", r.path);
+        }
+        let sha = consign_core::Digest::of(Algorithm::Sha256, b"binary").hex();
+        assert_eq!(digests, [sha.clone(), sha.clone(), sha]);
+    }
+
     #[test]
     fn refuses_what_rpm_cannot_say() {
         let mut t = FileTree::new();
