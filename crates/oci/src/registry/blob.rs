@@ -517,9 +517,9 @@ impl Client {
         Ok(size)
     }
 
-    /// Downloads a blob to `path` (through `<path>.partial`), which appears only once the
-    /// digest verified. A dropped
-    /// transfer is retried from the start per the retry policy.
+    /// Downloads a blob to `path` (through a hidden `.pull-….partial` file beside it), which
+    /// appears only once the digest verified, its directory synced. A dropped transfer is
+    /// retried from the start per the retry policy.
     pub async fn pull_blob_to_file(
         &self,
         repo: &Repository,
@@ -531,9 +531,23 @@ impl Client {
             path: path.to_owned(),
             source,
         };
-        let mut partial_name = path.file_name().unwrap_or_default().to_owned();
-        partial_name.push(".partial");
-        let partial = path.with_file_name(partial_name);
+        // A short hidden name beside the target (whatever the target's length), unique to
+        // this pull.
+        let unique = {
+            use std::hash::{BuildHasher, Hasher};
+            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+            h.write_u128(
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_nanos()),
+            );
+            h.finish()
+        };
+        let hex = descriptor.digest.hex();
+        let partial = path.with_file_name(format!(
+            ".pull-{}-{unique:016x}.partial",
+            &hex[..hex.len().min(16)]
+        ));
         let what = format!("blob {} in {repo}", descriptor.digest);
         let mut attempts = Attempts::new();
         loop {
@@ -548,6 +562,15 @@ impl Client {
                     tokio::fs::rename(&partial, path)
                         .await
                         .map_err(|e| io("rename", e))?;
+                    // The new name is durable before anyone (an index.json) points at it.
+                    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                        let dir = tokio::fs::File::open(dir)
+                            .await
+                            .map_err(|e| io("open the directory of", e))?;
+                        dir.sync_all()
+                            .await
+                            .map_err(|e| io("sync the directory of", e))?;
+                    }
                     return Ok(size);
                 }
                 Err(e) if e.is_transient() => {

@@ -1,6 +1,6 @@
 //! [`BlobStore`]: where images and indexes are read from and written to, behind one trait.
 //!
-//! An image layout on disk ([`OciLayout`]), a set of blobs in memory ([`MemoryStore`]) and a
+//! An image layout on disk ([`crate::OciLayout`]), a set of blobs in memory ([`MemoryStore`]) and a
 //! registry repository (`RegistryStore`, feature `registry`) hold the same things: blobs
 //! addressed by digest, and manifests or indexes by digest or tag. [`crate::Image::read`]
 //! and [`crate::Image::write`] work on any of them, and an image read from one store keeps

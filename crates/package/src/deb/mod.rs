@@ -217,7 +217,7 @@ impl<'a> Deb<'a> {
     /// contents of `debian-binary`, `control.tar.*` and `data.tar.*`. `debsig-verify` checks
     /// it (given a policy for the key); dpkg ignores it. [`verify_origin`] checks it here.
     ///
-    /// The signer dates its signatures itself ([`OpenPgpSigner`] from a `SourceDate`), so the
+    /// The signer dates its signatures itself (consign-sign's `OpenPgpSigner` from a `SourceDate`), so the
     /// same key and date give the same package bytes.
     ///
     /// ```
@@ -245,8 +245,6 @@ impl<'a> Deb<'a> {
     /// assert_eq!(&verified.key, key.fingerprint());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    ///
-    /// [`OpenPgpSigner`]: consign_sign::openpgp::OpenPgpSigner
     #[must_use]
     pub fn signer(mut self, signer: &'a dyn consign_core::Signer) -> Deb<'a> {
         self.signer = Some(crate::signing::PackageSigner(signer));

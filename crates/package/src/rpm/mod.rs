@@ -209,7 +209,7 @@ impl<'a> Rpm<'a> {
     /// still streamed.
     ///
     /// rpm 4.18 (Debian 12) checks RSA and Ed25519 signatures. The signer dates its
-    /// signatures itself ([`OpenPgpSigner`] from a `SourceDate`), so the same key and date
+    /// signatures itself (consign-sign's `OpenPgpSigner` from a `SourceDate`), so the same key and date
     /// give the same package bytes.
     ///
     /// ```
@@ -232,8 +232,6 @@ impl<'a> Rpm<'a> {
     /// rpm.write_to(&mut bytes)?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    ///
-    /// [`OpenPgpSigner`]: consign_sign::openpgp::OpenPgpSigner
     #[must_use]
     pub fn signer(mut self, signer: &'a dyn consign_core::Signer) -> Rpm<'a> {
         self.signer = Some(crate::signing::PackageSigner(signer));
