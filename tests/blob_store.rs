@@ -267,3 +267,78 @@ async fn registry_images_copy_into_a_layout_and_memory_and_misses_are_typed() {
     assert!(matches!(err, Error::LayerNotLocal { .. }), "{err}");
     assert!(empty.resolve("1.0").is_err());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_index_that_exists_only_in_a_registry_is_signed_there() {
+    use consign::core::{KeyId, Signature, SignatureFormat, VerificationMaterial};
+    use consign::oci::attach::{Attachment, Attachments, Kind};
+    use consign::oci::ops::{pull_attachments, pull_referrer_attachments};
+    use consign::sign::cosign::{CosignKey, CosignSigner, CosignVerifier, SimpleSigning};
+
+    let dir = tempfile::tempdir().unwrap();
+    let registry = Registry::start();
+    let remote = store(&registry, "acme/app");
+    let image = push_base(dir.path(), &remote).await;
+    // The index is assembled in the registry, from the pushed digest: no layout anywhere.
+    let entry = image.clone().platform(amd64());
+    let index = consign::oci::Index::new().push(entry).to_json();
+    let index = remote
+        .put_manifest(&index, &MediaType::ImageIndex, Some(&tag("1.0-multi")))
+        .await
+        .unwrap();
+
+    let key = CosignKey::generate().unwrap();
+    let verifier = CosignVerifier::new(key.public_key().clone());
+    let signer = CosignSigner::new(key, "release");
+    let reference = format!("{}/acme/app", registry.host());
+    let (payload, signature) = SimpleSigning::new(reference.clone(), index.digest)
+        .sign(&signer)
+        .unwrap();
+    let signatures = Attachments::new(Kind::Signatures)
+        .push(Attachment::simple_signing(payload, &signature).unwrap());
+    let (tagged, referrer) = signatures.write_to_store(&remote, &index).await.unwrap();
+    // Signing again merges under the tag instead of replacing.
+    let (again, _) = Attachments::new(Kind::Signatures)
+        .write_to_store(&remote, &index)
+        .await
+        .unwrap();
+    assert_eq!(again, tagged);
+
+    // cosign's tag scheme, as skopeo reads it, and the referrers, as the client lists them.
+    let raw = skopeo_raw(&format!(
+        "{reference}:{}",
+        Kind::Signatures.tag(&index.digest)
+    ));
+    assert_eq!(
+        Descriptor::of(MediaType::ImageManifest, &raw).digest,
+        tagged.digest
+    );
+    let client = registry.client();
+    let target: consign::oci::Reference = format!("{reference}:1.0-multi").parse().unwrap();
+    let listed = client
+        .referrers(target.repository(), &index.digest, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        listed.iter().map(|d| d.digest).collect::<Vec<_>>(),
+        [referrer.digest]
+    );
+    for pulled in [
+        pull_attachments(&client, &target, &index.digest, Kind::Signatures).await,
+        pull_referrer_attachments(&client, &target, &index.digest, Kind::Signatures).await,
+        Attachments::read_from_store(&remote, &index.digest, Kind::Signatures).await,
+    ] {
+        let pulled = pulled.unwrap();
+        assert_eq!(pulled.items().len(), 1);
+        let item = &pulled.items()[0];
+        let signature = Signature::new(
+            SignatureFormat::CosignBlob,
+            item.signature().unwrap().as_bytes().to_vec(),
+            VerificationMaterial::PublicKey {
+                hint: KeyId::new(""),
+            },
+        );
+        let signed = SimpleSigning::verify(item.content(), &signature, &verifier).unwrap();
+        assert_eq!(signed.require_digest(&index.digest).unwrap(), &index.digest);
+    }
+}

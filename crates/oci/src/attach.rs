@@ -198,7 +198,8 @@ impl Attachment {
             .map(String::as_str)
     }
 
-    fn descriptor(&self) -> Descriptor {
+    /// The layer descriptor of the item: its media type, digest, size and annotations.
+    pub fn descriptor(&self) -> Descriptor {
         let mut d = Descriptor::of(self.media_type.clone(), &self.content);
         d.annotations = self.annotations.clone();
         d

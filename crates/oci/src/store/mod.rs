@@ -45,6 +45,7 @@
 //! # }
 //! ```
 
+mod attach;
 mod layout;
 mod memory;
 #[cfg(feature = "registry")]
