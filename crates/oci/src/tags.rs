@@ -26,6 +26,17 @@ use crate::{Error, ImagePlatform, Tag};
 ///
 /// let pr = BuildRef::from_git_ref("refs/pull/596/merge")?;
 /// assert_eq!(pr.tags(&TagOptions::default())[0].as_str(), "pr-596");
+///
+/// // A patch of an older line, with `v` tags and the commit: no `latest`.
+/// let published = [consign_oci::Tag::new("v2.0.0")?, consign_oci::Tag::new("1.4.2")?];
+/// let options = TagOptions::default()
+///     .latest(true)
+///     .v_prefixed(true)
+///     .sha("7fd1a60b01f91b314f59955a4e4d4e80d8edf11d")?
+///     .published(&published);
+/// let tags: Vec<String> = BuildRef::release("1.4.3")?.tags(&options)
+///     .iter().map(|t| t.to_string()).collect();
+/// assert_eq!(tags, ["1.4.3", "v1.4.3", "1.4", "1", "sha-7fd1a60"]);
 /// # Ok::<(), consign_oci::Error>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -46,6 +57,10 @@ pub struct TagOptions {
     major_minor: bool,
     major: bool,
     major_zero: bool,
+    v_prefixed: bool,
+    sha: Option<String>,
+    /// The highest stable release among the tags already published, when given.
+    highest: Option<Version>,
 }
 
 impl Default for TagOptions {
@@ -55,6 +70,9 @@ impl Default for TagOptions {
             major_minor: true,
             major: true,
             major_zero: true,
+            v_prefixed: false,
+            sha: None,
+            highest: None,
         }
     }
 }
@@ -85,6 +103,45 @@ impl TagOptions {
     #[must_use]
     pub fn major_zero(mut self, on: bool) -> TagOptions {
         self.major_zero = on;
+        self
+    }
+
+    /// Also tag a release with its `v`-prefixed version (`v1.2.3`, as Git tags write it).
+    /// Default: no.
+    #[must_use]
+    pub fn v_prefixed(mut self, on: bool) -> TagOptions {
+        self.v_prefixed = on;
+        self
+    }
+
+    /// Also tag any build `sha-<first 7 hex digits of commit>` (docker/metadata-action's
+    /// `type=sha`). Refused unless `commit` is hexadecimal, 7 to 64 digits.
+    pub fn sha(mut self, commit: &str) -> Result<TagOptions, Error> {
+        let commit = commit.trim();
+        if !(7..=64).contains(&commit.len()) || !commit.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(Error::InvalidName {
+                kind: "commit",
+                text: commit.to_owned(),
+                reason: "expected a hexadecimal commit id of 7 to 64 digits".to_owned(),
+            });
+        }
+        self.sha = Some(commit[..7].to_ascii_lowercase());
+        Ok(self)
+    }
+
+    /// Gives `latest` (when asked for) only to the highest stable release: the tags already
+    /// published are read for release versions (`1.2.3` or `v1.2.3`; others are ignored), and
+    /// a release below the highest of them is not tagged `latest` (a patch of an old line).
+    #[must_use]
+    pub fn published<'t>(mut self, existing: impl IntoIterator<Item = &'t Tag>) -> TagOptions {
+        self.highest = existing
+            .into_iter()
+            .filter_map(|t| {
+                let text = t.as_str();
+                Version::parse(text.strip_prefix('v').unwrap_or(text)).ok()
+            })
+            .filter(|v| v.pre.is_empty())
+            .max();
         self
     }
 }
@@ -138,7 +195,10 @@ impl BuildRef {
                     full.push('-');
                     full.push_str(v.pre.as_str());
                 }
-                texts.push(full);
+                texts.push(full.clone());
+                if options.v_prefixed {
+                    texts.push(format!("v{full}"));
+                }
                 if v.pre.is_empty() {
                     if options.major_minor {
                         texts.push(format!("{}.{}", v.major, v.minor));
@@ -146,13 +206,20 @@ impl BuildRef {
                     if options.major && (v.major > 0 || options.major_zero) {
                         texts.push(v.major.to_string());
                     }
-                    if options.latest {
+                    let highest = options
+                        .highest
+                        .as_ref()
+                        .is_none_or(|h| (v.major, v.minor, v.patch) >= (h.major, h.minor, h.patch));
+                    if options.latest && highest {
                         texts.push("latest".to_owned());
                     }
                 }
             }
             BuildRef::Branch(name) => texts.push(Tag::sanitize(name).to_string()),
             BuildRef::PullRequest(n) => texts.push(format!("pr-{n}")),
+        }
+        if let Some(sha) = &options.sha {
+            texts.push(format!("sha-{sha}"));
         }
         let mut tags: Vec<Tag> = Vec::new();
         for text in texts {
@@ -233,6 +300,40 @@ mod tests {
             ),
             ["0.4.1", "0"]
         );
+    }
+
+    #[test]
+    fn latest_goes_to_the_highest_stable_release_only() {
+        let published: Vec<Tag> = ["1.9.0", "v2.1.0", "2.2.0-rc.1", "latest", "edge"]
+            .iter()
+            .map(|t| Tag::new(t).unwrap())
+            .collect();
+        let o = TagOptions::default().latest(true).published(&published);
+        let has_latest =
+            |v: &str| texts(&BuildRef::release(v).unwrap(), &o).contains(&"latest".to_owned());
+        assert!(!has_latest("2.0.5"), "a patch of an older line");
+        assert!(has_latest("2.1.0"), "a rebuild of the highest");
+        assert!(has_latest("2.1.1"));
+        assert!(!has_latest("2.2.0-rc.2"), "a prerelease never");
+        // With nothing published, the first release is the highest.
+        let first = TagOptions::default().latest(true).published(&[]);
+        assert!(texts(&BuildRef::release("0.1.0").unwrap(), &first).contains(&"latest".to_owned()));
+        // sha- tags for any build, v-tags for releases; bad commits refused.
+        let o = TagOptions::default()
+            .v_prefixed(true)
+            .sha("ABCDEF0123")
+            .unwrap();
+        assert_eq!(
+            texts(&BuildRef::PullRequest(3), &o),
+            ["pr-3", "sha-abcdef0"]
+        );
+        assert_eq!(
+            texts(&BuildRef::release("1.0.0-rc.1").unwrap(), &o),
+            ["1.0.0-rc.1", "v1.0.0-rc.1", "sha-abcdef0"]
+        );
+        for bad in ["abc", "xyz1234", &"a".repeat(65)] {
+            assert!(TagOptions::default().sha(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
