@@ -140,7 +140,10 @@ async fn pushes_and_pulls_through_injected_faults_leave_nothing_corrupt_or_missi
     let faults = proxy.faults();
     let requests = proxy.requests().len();
     eprintln!("{faults} faults injected in {requests} requests");
-    assert!(faults * 20 >= requests as u64, "{faults} faults in {requests} requests");
+    assert!(
+        faults * 20 >= requests as u64,
+        "{faults} faults in {requests} requests"
+    );
     assert!(faults >= 10, "only {faults} faults were injected");
     assert!(
         pushed.len() == IMAGES && pulled == IMAGES,
