@@ -9,6 +9,7 @@
 //! | `sign` | `consign-sign` | `sign` | OpenPGP and cosign signers and verifiers, attestations |
 //! | `oci` | `consign-oci` | `oci` | OCI images, layouts and registries |
 //! | `sbom` | `consign-sbom` | `sbom` | CycloneDX and SPDX documents |
+//! | `version` | `consign-version` | `version` | next version from Conventional Commits, workspace bumps, changelogs and release notes |
 //!
 //! ```
 //! use consign::core::{Algorithm, Digest};
@@ -28,3 +29,5 @@ pub use consign_package as package;
 pub use consign_sbom as sbom;
 #[cfg(feature = "sign")]
 pub use consign_sign as sign;
+#[cfg(feature = "version")]
+pub use consign_version as version;

@@ -107,3 +107,26 @@ fn core_is_types_and_hashing_by_default() {
     let with_cargo = tree(&["-p", "consign-core", "--features", "cargo"]);
     assert!(with_cargo.contains("cargo_metadata"), "{with_cargo:?}");
 }
+
+#[test]
+fn version_reads_git_in_process_without_a_network_stack_or_the_format_crates() {
+    let crates = tree(&["-p", "consign-version"]);
+    assert!(crates.contains("gix"), "{crates:?}");
+    assert_absent(
+        &crates,
+        &[
+            "reqwest",
+            "curl",
+            "hyper",
+            "rustls",
+            "openssl-sys",
+            "tokio",
+            "consign-package",
+            "consign-sign",
+            "consign-oci",
+            "consign-sbom",
+            "cargo_metadata",
+        ],
+        "consign-version",
+    );
+}
