@@ -399,3 +399,29 @@ fn check_reports_special_files_without_opening_them() {
     let report = sums.verify_dir(dir.path(), Jobs::All);
     assert_eq!(report.failures().count(), 4, "{report}");
 }
+
+#[test]
+fn one_file_sidecars_are_checked_by_coreutils() {
+    require_tool("sha256sum", "coreutils");
+    let dir = tempfile::tempdir().unwrap();
+    let name = "tool_1.0_amd64.deb";
+    fs::write(dir.path().join(name), b"package bytes").unwrap();
+    for (algorithm, tool) in [
+        (Algorithm::Sha256, "sha256sum"),
+        (Algorithm::Sha512, "sha512sum"),
+    ] {
+        let written = hash_file(dir.path().join(name), &[algorithm]).unwrap();
+        let digest = *written.digest(algorithm).unwrap();
+        let entry = consign::core::ChecksumEntry::new(format!("dist/{name}"), digest);
+        let (sidecar, text) = entry.sidecar(Style::Gnu);
+        assert_eq!(sidecar, format!("{name}.{}", &tool[..6]));
+        fs::write(dir.path().join(&sidecar), text).unwrap();
+        let said = run_ok(cmd_in(dir.path(), tool).args(["-c", &sidecar]));
+        assert_eq!(said, format!("{name}: OK\n"));
+        // A changed byte fails the check.
+        fs::write(dir.path().join(name), b"package bytez").unwrap();
+        let out = run(cmd_in(dir.path(), tool).args(["-c", &sidecar]));
+        assert!(!out.status.success());
+        fs::write(dir.path().join(name), b"package bytes").unwrap();
+    }
+}

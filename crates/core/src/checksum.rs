@@ -77,6 +77,36 @@ impl ChecksumEntry {
             }
         }
     }
+
+    /// The one-entry checksum file that goes beside the file (`app.deb.sha256`, `.sha512`,
+    /// `.b3`), as release pages publish one per package: its name and its text in `style`,
+    /// naming the file by its base name, so `sha256sum -c app.deb.sha256` checks it in the
+    /// directory both are in.
+    ///
+    /// ```
+    /// use consign_core::{Algorithm, ChecksumEntry, Digest, Style};
+    /// let e = ChecksumEntry::new("dist/app_1.0_amd64.deb", Digest::of(Algorithm::Sha256, b""));
+    /// let (name, text) = e.sidecar(Style::Gnu);
+    /// assert_eq!(name, "app_1.0_amd64.deb.sha256");
+    /// assert_eq!(
+    ///     text,
+    ///     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855  app_1.0_amd64.deb\n"
+    /// );
+    /// ```
+    pub fn sidecar(&self, style: Style) -> (String, String) {
+        let base = self.name.rsplit('/').next().unwrap_or(&self.name);
+        let entry = ChecksumEntry {
+            name: base.to_owned(),
+            digest: self.digest,
+            binary: self.binary,
+        };
+        let extension = match self.digest.algorithm() {
+            Algorithm::Sha256 => "sha256",
+            Algorithm::Sha512 => "sha512",
+            Algorithm::Blake3 => "b3",
+        };
+        (format!("{base}.{extension}"), entry.to_line(style))
+    }
 }
 
 /// A checksum file for one algorithm: entries keyed and sorted by name.
