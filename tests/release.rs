@@ -192,6 +192,40 @@ fn main_job_writes_a_verifiable_reproducible_release() {
         .collect();
     on_disk.retain(|n| n != "release.json");
     assert_eq!(listed, on_disk);
+    // Each artifact names what attaches to it, and every name is a listed file.
+    for art in manifest.artifacts() {
+        for attached in &art.attachments {
+            assert!(
+                manifest.get(attached).is_some(),
+                "{} -> {attached}",
+                art.name
+            );
+        }
+    }
+    let sums = manifest.get("SHA256SUMS").unwrap();
+    assert!(
+        sums.attachments.iter().any(|a| a.ends_with(".asc")),
+        "{sums:?}"
+    );
+    let sboms = |kind: ArtifactKind| {
+        manifest
+            .artifacts()
+            .filter(|a| a.kind == kind)
+            .all(|a| a.attachments.iter().any(|n| n.ends_with(".cdx.json")))
+    };
+    assert!(sboms(ArtifactKind::Deb) && sboms(ArtifactKind::Rpm) && sboms(ArtifactKind::Archive));
+    // The image and the index, with their tags, platform and attached manifests.
+    let images: Vec<_> = manifest.images().collect();
+    assert_eq!(images.len(), 2, "{images:?}");
+    assert_eq!(images.iter().filter(|i| i.is_index).count(), 1);
+    for image in &images {
+        assert_eq!(image.repository, "oci");
+        assert!(
+            !image.tags.is_empty() && image.platforms.len() == 1,
+            "{image:?}"
+        );
+        assert_eq!(image.attachments.len(), 4, "{image:?}");
+    }
     for art in manifest.artifacts() {
         let w = hash_file(
             dist.join(&art.name),

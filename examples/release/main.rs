@@ -399,11 +399,15 @@ impl Release {
     /// (`<file>.cdx.json`, `<file>.spdx.json`).
     fn sboms(&mut self) -> Result<(), Error> {
         for (artifact, inventory) in std::mem::take(&mut self.pending_sboms) {
+            let mut described = artifact.clone();
             let sbom = Sbom::new(&inventory, self.date).subject(artifact);
             for doc in [sbom.cyclonedx(CdxVersion::V1_6)?, sbom.spdx()?] {
                 let name = sbom.file_name(doc.format());
                 self.record(&name, ArtifactKind::Sbom, doc.as_bytes())?;
+                described = described.with_attachment(name);
             }
+            // release.json names each artifact's SBOMs beside it.
+            self.manifest.add(described)?;
         }
         Ok(())
     }
@@ -473,12 +477,34 @@ impl Release {
             &target,
             self.date,
         )?;
-        self.keys.sign_layout(
+        let attached = self.keys.sign_layout(
             &consign::oci::OciLayout::open(self.staged_layout())?,
             self.registry.as_deref().unwrap_or(self.meta.name()),
             &[&oci.image, &oci.index],
             &image_provenance,
         )?;
+        // release.json records both, with their tags, platform and attached manifests.
+        let repository = match &self.registry {
+            Some(r) => format!("{r}/{}", self.meta.name()),
+            None => "oci".to_owned(),
+        };
+        let platform = self.platform.oci_platform().to_string();
+        for ((descriptor, tag), attachments) in
+            [(&oci.image, &oci.image_tag), (&oci.index, &oci.index_tag)]
+                .into_iter()
+                .zip(attached)
+        {
+            let mut record = consign::core::ImageRecord::new(repository.clone(), descriptor.digest)
+                .tag(tag.as_str())
+                .platform(platform.clone());
+            if descriptor.media_type.is_index() {
+                record = record.index();
+            }
+            for digest in attachments {
+                record = record.attachment(digest);
+            }
+            self.manifest.add_image(record);
+        }
         if let Some(registry) = &self.registry {
             publish::publish(
                 &self.staged_layout(),
@@ -521,9 +547,17 @@ impl Release {
         let signatures = self
             .keys
             .sign_checksums(Algorithm::Sha256.sums_file_name(), sha256sums.as_bytes())?;
+        let sums_name = Algorithm::Sha256.sums_file_name();
+        let mut sums = self
+            .manifest
+            .get(sums_name)
+            .cloned()
+            .ok_or("no SHA256SUMS")?;
         for (name, bytes) in signatures {
             self.record(&name, ArtifactKind::Signature, &bytes)?;
+            sums = sums.with_attachment(name);
         }
+        self.manifest.add(sums)?;
         Ok(())
     }
 

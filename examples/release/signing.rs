@@ -161,21 +161,28 @@ impl Keys {
         reference: &str,
         subjects: &[&Descriptor],
         attestation: &Envelope,
-    ) -> Result<(), Error> {
+    ) -> Result<Vec<Vec<consign::core::Digest>>, Error> {
+        let mut attached = Vec::new();
         for subject in subjects {
             let (payload, signature) =
                 SimpleSigning::new(reference, subject.digest).sign(self.cosign.as_ref())?;
-            Attachments::new(Kind::Signatures)
+            let signed = Attachments::new(Kind::Signatures)
                 .push(Attachment::simple_signing(payload, &signature)?)
                 .write_to(layout, subject)?;
-            Attachments::new(Kind::Attestations)
+            let attested = Attachments::new(Kind::Attestations)
                 .push(Attachment::attestation(
                     attestation.to_json().into_bytes(),
                     SLSA_PROVENANCE_V1,
                 ))
                 .write_to(layout, subject)?;
+            attached.push(
+                [signed.0, signed.1, attested.0, attested.1]
+                    .iter()
+                    .map(|d| d.digest)
+                    .collect(),
+            );
         }
-        Ok(())
+        Ok(attached)
     }
 }
 

@@ -80,6 +80,9 @@ pub struct Artifact {
     pub size: u64,
     /// Digests of the file.
     pub digests: Digests,
+    /// The artifacts that attach to this one (its signatures, SBOMs, attestations), by name.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<String>,
 }
 
 impl Artifact {
@@ -104,6 +107,7 @@ impl Artifact {
             platform: None,
             size: written.size,
             digests: written.digests.clone(),
+            attachments: Vec::new(),
         })
     }
 
@@ -122,6 +126,14 @@ impl Artifact {
     #[must_use]
     pub fn with_platform(mut self, platform: Platform) -> Artifact {
         self.platform = Some(platform);
+        self
+    }
+
+    /// Names `attachment` (a signature, SBOM or attestation artifact) as attached to this one.
+    #[must_use]
+    pub fn with_attachment(mut self, attachment: impl Into<String>) -> Artifact {
+        let attachment = attachment.into();
+        insert_sorted(&mut self.attachments, attachment);
         self
     }
 
@@ -160,6 +172,128 @@ pub struct ReleaseManifest {
     pub source_date_epoch: SourceDate,
     #[serde(with = "artifact_list")]
     artifacts: BTreeMap<String, Artifact>,
+    /// Images and indexes published with the release, by reference.
+    #[serde(
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        with = "image_list"
+    )]
+    images: BTreeMap<String, ImageRecord>,
+}
+
+/// An image or index a release published: where (`registry/repository`, or a layout's
+/// directory), its digest, its tags, its platforms and the digests of what is attached to it.
+///
+/// ```
+/// use consign_core::{Algorithm, Digest, ImageRecord};
+/// let index = ImageRecord::new("ghcr.io/acme/tool", Digest::of(Algorithm::Sha256, b"index"))
+///     .index()
+///     .tag("1.4.2")
+///     .platform("linux/amd64")
+///     .platform("linux/arm64/v8");
+/// assert!(index.key().starts_with("ghcr.io/acme/tool@sha256:"));
+/// assert_eq!(index.platforms, ["linux/amd64", "linux/arm64/v8"]);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct ImageRecord {
+    /// `registry/repository`, or a path for an image layout.
+    pub repository: String,
+    /// The manifest's or index's digest.
+    pub digest: crate::digest::Digest,
+    /// Whether it is an index (a multi-platform image).
+    #[serde(default)]
+    pub is_index: bool,
+    /// Its tags, sorted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// Its platforms (`linux/arm64/v8`), sorted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub platforms: Vec<String>,
+    /// The digests of the manifests attached to it (signatures, attestations, SBOMs), sorted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<crate::digest::Digest>,
+}
+
+impl ImageRecord {
+    /// An image manifest `digest` in `repository`.
+    pub fn new(repository: impl Into<String>, digest: crate::digest::Digest) -> ImageRecord {
+        ImageRecord {
+            repository: repository.into(),
+            digest,
+            is_index: false,
+            tags: Vec::new(),
+            platforms: Vec::new(),
+            attachments: Vec::new(),
+        }
+    }
+
+    /// Marks it an index.
+    #[must_use]
+    pub fn index(mut self) -> ImageRecord {
+        self.is_index = true;
+        self
+    }
+
+    /// Adds a tag.
+    #[must_use]
+    pub fn tag(mut self, tag: impl Into<String>) -> ImageRecord {
+        insert_sorted(&mut self.tags, tag.into());
+        self
+    }
+
+    /// Adds a platform.
+    #[must_use]
+    pub fn platform(mut self, platform: impl Into<String>) -> ImageRecord {
+        insert_sorted(&mut self.platforms, platform.into());
+        self
+    }
+
+    /// Adds the digest of an attached manifest.
+    #[must_use]
+    pub fn attachment(mut self, digest: crate::digest::Digest) -> ImageRecord {
+        insert_sorted(&mut self.attachments, digest);
+        self
+    }
+
+    /// `repository@digest`, the key it is recorded under.
+    pub fn key(&self) -> String {
+        format!("{}@{}", self.repository, self.digest)
+    }
+
+    /// This record with what `other` (the same image) adds.
+    fn union(&self, other: &ImageRecord) -> ImageRecord {
+        let mut out = self.clone();
+        out.is_index |= other.is_index;
+        for t in &other.tags {
+            insert_sorted(&mut out.tags, t.clone());
+        }
+        for p in &other.platforms {
+            insert_sorted(&mut out.platforms, p.clone());
+        }
+        for a in &other.attachments {
+            insert_sorted(&mut out.attachments, *a);
+        }
+        out
+    }
+}
+
+fn insert_sorted<T: Ord>(list: &mut Vec<T>, item: T) {
+    if let Err(at) = list.binary_search(&item) {
+        list.insert(at, item);
+    }
+}
+
+/// What a complete release holds: `count` artifacts of `kind` for `platform` (any platform
+/// when `None`). See [`ReleaseManifest::check_complete`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Expected {
+    /// The kind.
+    pub kind: ArtifactKind,
+    /// The platform, or any.
+    pub platform: Option<Platform>,
+    /// How many.
+    pub count: usize,
 }
 
 impl ReleaseManifest {
@@ -174,17 +308,86 @@ impl ReleaseManifest {
             version: version.into(),
             source_date_epoch: source_date,
             artifacts: BTreeMap::new(),
+            images: BTreeMap::new(),
         }
     }
 
-    /// Adds an artifact; the same record again is accepted, another record under the same name
-    /// is a conflict.
+    /// Records an image or index; recording the same one again adds its tags, platforms and
+    /// attachments.
+    pub fn add_image(&mut self, image: ImageRecord) {
+        let key = image.key();
+        let merged = match self.images.get(&key) {
+            Some(old) => old.union(&image),
+            None => image,
+        };
+        self.images.insert(key, merged);
+    }
+
+    /// The images and indexes recorded, by `repository@digest`.
+    pub fn images(&self) -> impl Iterator<Item = &ImageRecord> {
+        self.images.values()
+    }
+
+    /// Refuses a release that lacks what `expected` lists (say, a `.deb` and an `.rpm` for
+    /// each of two architectures), naming every gap: the check a pipeline runs before it
+    /// publishes.
+    ///
+    /// ```
+    /// use consign_core::{Algorithm, Artifact, ArtifactKind, Expected, ReleaseManifest, SourceDate};
+    /// let w = consign_core::hash_reader(&b"x"[..], &[Algorithm::Sha256])?;
+    /// let mut m = ReleaseManifest::new("app", "1.0.0", SourceDate::from_unix(0));
+    /// let amd64: consign_core::Platform = "x86_64-unknown-linux-gnu".parse()?;
+    /// let arm64: consign_core::Platform = "aarch64-unknown-linux-gnu".parse()?;
+    /// m.add(Artifact::new("app_1.0.0_amd64.deb", ArtifactKind::Deb, &w)?.with_platform(amd64))?;
+    /// let want = [amd64, arm64].map(|p| Expected { kind: ArtifactKind::Deb, platform: Some(p), count: 1 });
+    /// let err = m.check_complete(&want).unwrap_err();
+    /// assert!(err.to_string().contains("aarch64-unknown-linux-gnu"), "{err}");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn check_complete(&self, expected: &[Expected]) -> Result<(), ManifestError> {
+        let mut missing = Vec::new();
+        for e in expected {
+            let found = self
+                .artifacts
+                .values()
+                .filter(|a| a.kind == e.kind && (e.platform.is_none() || a.platform == e.platform))
+                .count();
+            if found < e.count {
+                let place = e
+                    .platform
+                    .map_or_else(|| "any platform".to_owned(), |p| p.to_string());
+                missing.push(format!("{:?} for {place}: {found} of {}", e.kind, e.count));
+            }
+        }
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(ManifestError::Incomplete { missing })
+        }
+    }
+
+    /// Adds an artifact; the same file again is accepted (its attachments added to those
+    /// recorded), another file under the same name is a conflict.
     pub fn add(&mut self, artifact: Artifact) -> Result<(), ManifestError> {
-        match self.artifacts.get(&artifact.name) {
-            Some(old) if *old != artifact => Err(ManifestError::Conflict {
-                name: artifact.name,
-            }),
-            Some(_) => Ok(()),
+        match self.artifacts.get_mut(&artifact.name) {
+            Some(old) => {
+                let same_file = (&old.kind, &old.platform, old.size, &old.digests)
+                    == (
+                        &artifact.kind,
+                        &artifact.platform,
+                        artifact.size,
+                        &artifact.digests,
+                    );
+                if !same_file {
+                    return Err(ManifestError::Conflict {
+                        name: artifact.name,
+                    });
+                }
+                for a in artifact.attachments {
+                    insert_sorted(&mut old.attachments, a);
+                }
+                Ok(())
+            }
             None => {
                 self.artifacts.insert(artifact.name.clone(), artifact);
                 Ok(())
@@ -228,6 +431,9 @@ impl ReleaseManifest {
         for a in other.artifacts.values() {
             merged.add(a.clone())?;
         }
+        for image in other.images.values() {
+            merged.add_image(image.clone());
+        }
         *self = merged;
         Ok(())
     }
@@ -262,6 +468,25 @@ impl ReleaseManifest {
     /// Parses the JSON form.
     pub fn from_json(text: &str) -> Result<ReleaseManifest, ManifestError> {
         serde_json::from_str(text).map_err(|source| ManifestError::Json { source })
+    }
+}
+
+mod image_list {
+    use super::*;
+    use serde::{Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(
+        m: &BTreeMap<String, ImageRecord>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        s.collect_seq(m.values())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<BTreeMap<String, ImageRecord>, D::Error> {
+        let list = Vec::<ImageRecord>::deserialize(d)?;
+        Ok(list.into_iter().map(|i| (i.key(), i)).collect())
     }
 }
 
@@ -306,6 +531,12 @@ mod artifact_list {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ManifestError {
+    /// Artifacts an expected release matrix names are missing.
+    #[error("the release is incomplete: {}", missing.join("; "))]
+    Incomplete {
+        /// What is missing, one entry per gap.
+        missing: Vec<String>,
+    },
     /// Two different records under one artifact name.
     #[error("artifact {name} is listed twice with different contents")]
     Conflict {
@@ -383,5 +614,79 @@ mod tests {
         assert!(Artifact::new("./x", ArtifactKind::Binary, &art("q", b"").written()).is_err());
         let dup = json.replace("b.tar.gz", "a.zip");
         assert!(ReleaseManifest::from_json(&dup).is_err());
+    }
+
+    #[test]
+    fn runners_merge_images_and_attachments_and_the_matrix_is_checked() {
+        let date = SourceDate::from_unix(1);
+        let digest = |b: &[u8]| crate::Digest::of(Algorithm::Sha256, b);
+        let amd64: Platform = "x86_64-unknown-linux-gnu".parse().unwrap();
+        let arm64: Platform = "aarch64-unknown-linux-gnu".parse().unwrap();
+        let mut one = ReleaseManifest::new("x", "1", date);
+        one.add(
+            art("x.tar.gz", b"x")
+                .with_platform(amd64)
+                .with_attachment("x.tar.gz.sig"),
+        )
+        .unwrap();
+        one.add_image(
+            ImageRecord::new("reg/x", digest(b"amd"))
+                .tag("1-amd64")
+                .platform("linux/amd64"),
+        );
+        let mut two = ReleaseManifest::new("x", "1", date);
+        two.add(
+            art("x.tar.gz", b"x")
+                .with_platform(amd64)
+                .with_attachment("x.tar.gz.cdx.json"),
+        )
+        .unwrap();
+        two.add(art("x-arm.tar.gz", b"y").with_platform(arm64))
+            .unwrap();
+        two.add_image(
+            ImageRecord::new("reg/x", digest(b"amd"))
+                .tag("1")
+                .attachment(digest(b"sig")),
+        );
+        one.merge(&two).unwrap();
+        assert_eq!(
+            one.get("x.tar.gz").unwrap().attachments,
+            ["x.tar.gz.cdx.json", "x.tar.gz.sig"]
+        );
+        let images: Vec<_> = one.images().collect();
+        assert_eq!(images.len(), 1);
+        assert_eq!(images[0].tags, ["1", "1-amd64"]);
+        assert_eq!(images[0].attachments, [digest(b"sig")]);
+        // Round trip; a manifest written before images and attachments existed still reads.
+        let json = one.to_json();
+        assert_eq!(ReleaseManifest::from_json(&json).unwrap(), one);
+        let old = ReleaseManifest::new("x", "1", date).to_json();
+        assert!(!old.contains("images"));
+        assert!(ReleaseManifest::from_json(&old).is_ok());
+
+        let archives = |p: Platform| Expected {
+            kind: ArtifactKind::Archive,
+            platform: Some(p),
+            count: 1,
+        };
+        one.check_complete(&[archives(amd64), archives(arm64)])
+            .unwrap();
+        let riscv: Platform = "riscv64gc-unknown-linux-gnu".parse().unwrap();
+        let err = one
+            .check_complete(&[
+                archives(amd64),
+                archives(riscv),
+                Expected {
+                    kind: ArtifactKind::Deb,
+                    platform: None,
+                    count: 2,
+                },
+            ])
+            .unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("riscv64gc") && text.contains("Deb for any platform: 0 of 2"),
+            "{text}"
+        );
     }
 }

@@ -58,7 +58,7 @@ pub mod tree;
 pub mod version;
 pub mod writer;
 
-pub use artifact::{Artifact, ArtifactKind, ManifestError, ReleaseManifest};
+pub use artifact::{Artifact, ArtifactKind, Expected, ImageRecord, ManifestError, ReleaseManifest};
 pub use atomic::{AtomicFile, write_atomic};
 pub use checksum::{
     ChecksumEntry, ChecksumError, ChecksumFile, FileCheck, NodeKind, Status, Style, VerifyReport,
