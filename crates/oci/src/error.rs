@@ -357,10 +357,31 @@ mod tests {
         assert!(status(503, ErrorCode::Unsupported, "").is_transient());
         assert!(!status(401, ErrorCode::Unauthorized, "").is_transient());
 
+        // A real transport error: nothing listens on port 1.
+        let refused = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(async {
+                let options = crate::registry::ClientOptions::default();
+                let http = reqwest::Client::builder()
+                    .tls_backend_preconfigured(crate::registry::client::tls_config(&options)?)
+                    .build()
+                    .map_err(|e| RegistryError::Tls {
+                        detail: e.to_string(),
+                    })?;
+                Ok::<_, RegistryError>(http.get("http://127.0.0.1:1/").send().await)
+            })
+            .unwrap()
+            .unwrap_err();
         let dropped = Error::from(RegistryError::Dropped {
             what: "blob".to_owned(),
-            detail: "connection reset".to_owned(),
+            source: refused,
         });
+        assert!(
+            std::error::Error::source(&dropped).is_some(),
+            "the cause is chained"
+        );
         assert!(dropped.is_transient());
         assert_eq!(dropped.status(), None);
         assert!(dropped.registry_errors().is_empty());

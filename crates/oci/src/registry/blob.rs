@@ -11,7 +11,7 @@ use reqwest::header::{CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, RANGE};
 use reqwest::{StatusCode, Url};
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
-use super::client::{Attempts, Counters, Outcome, Scope, error_chain};
+use super::client::{Attempts, Counters, Outcome, Scope};
 use super::{BlobSource, Client, RegistryError};
 use crate::{Descriptor, Error, Repository};
 
@@ -471,9 +471,9 @@ impl Client {
         let monitor = &self.inner.options.monitor;
         while let Some(piece) = stream.next().await {
             monitor.check().map_err(RegistryError::from)?;
-            let piece = piece.map_err(|e| RegistryError::Dropped {
+            let piece = piece.map_err(|source| RegistryError::Dropped {
                 what: what.clone(),
-                detail: error_chain(&e),
+                source,
             })?;
             size += piece.len() as u64;
             if size > descriptor.size {

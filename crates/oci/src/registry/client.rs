@@ -289,7 +289,7 @@ pub(crate) struct Inner {
 
 /// The rustls configuration of a client: the options' provider (ring by default), the
 /// system's roots plus the options' extra roots, HTTP/2 and HTTP/1.1 offered by ALPN.
-fn tls_config(options: &ClientOptions) -> Result<rustls::ClientConfig, RegistryError> {
+pub(crate) fn tls_config(options: &ClientOptions) -> Result<rustls::ClientConfig, RegistryError> {
     let provider = options
         .tls_provider
         .clone()

@@ -38,12 +38,16 @@ pub enum RegistryError {
         hint: &'static str,
     },
     /// The connection dropped while a response body was being read. Retrying may succeed.
-    #[error("{what}: the connection dropped while reading the answer: {detail}")]
+    #[error(
+        "{what}: the connection dropped while reading the answer: {}",
+        super::client::error_chain(source)
+    )]
     Dropped {
         /// The object concerned.
         what: String,
         /// The transport's error.
-        detail: String,
+        #[source]
+        source: reqwest::Error,
     },
     /// Retries did not succeed before the deadline (or the attempt budget) ran out.
     #[error(

@@ -5,7 +5,6 @@ use futures_util::StreamExt;
 use reqwest::{Response, Url};
 
 use super::RegistryError;
-use super::client::error_chain;
 
 /// The most of a token service's answer that is read.
 pub(crate) const MAX_TOKEN_BODY: usize = 64 << 10;
@@ -30,9 +29,9 @@ pub(crate) async fn read_capped(
     let mut body = Vec::new();
     let mut stream = response.bytes_stream();
     while let Some(piece) = stream.next().await {
-        let piece = piece.map_err(|e| RegistryError::Dropped {
+        let piece = piece.map_err(|source| RegistryError::Dropped {
             what: what.to_owned(),
-            detail: error_chain(&e),
+            source,
         })?;
         if body.len() + piece.len() > limit {
             return Err(too_large());

@@ -57,7 +57,7 @@
 
 mod auth;
 mod blob;
-mod client;
+pub(crate) mod client;
 mod code;
 mod error;
 mod helper;
