@@ -7,6 +7,8 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
+#[path = "registry/proxy.rs"]
+mod proxy;
 #[path = "registry/support.rs"]
 mod support;
 
@@ -341,4 +343,42 @@ async fn an_index_that_exists_only_in_a_registry_is_signed_there() {
         let signed = SimpleSigning::verify(item.content(), &signature, &verifier).unwrap();
         assert_eq!(signed.require_digest(&index.digest).unwrap(), &index.digest);
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cached_base_is_read_from_the_network_once() {
+    use consign::oci::store::CachingStore;
+    let dir = tempfile::tempdir().unwrap();
+    let registry = Registry::start();
+    push_base(dir.path(), &store(&registry, "acme/base")).await;
+    // The builds read the base through a proxy that counts what they ask.
+    let proxy = proxy::Proxy::start(registry.addr, Vec::new()).await;
+    let through_proxy = RegistryStore::new(
+        support::client_for(
+            &proxy.host(),
+            consign::oci::registry::ClientOptions::default(),
+        ),
+        Repository::new("acme/base").unwrap(),
+    );
+    let cache = OciLayout::create(dir.path().join("cache")).unwrap();
+    let base: Arc<dyn BlobStore> = Arc::new(CachingStore::new(through_proxy, cache.clone()));
+    let blob_reads = || {
+        proxy
+            .requests()
+            .iter()
+            .filter(|r| r.starts_with("GET") && r.contains("/blobs/sha256:"))
+            .count()
+    };
+    let mut digests = Vec::new();
+    for build in 0..2 {
+        let app = app_on(base.clone()).await;
+        let out = MemoryStore::new();
+        digests.push(app.write(&out, None).await.unwrap().digest);
+        for layer in &app.layers()[..2] {
+            assert!(cache.contains(&layer.descriptor().digest), "build {build}");
+        }
+        // The config and the two base layers: read once, by the first build.
+        assert_eq!(blob_reads(), 3, "build {build}: {:#?}", proxy.requests());
+    }
+    assert_eq!(digests[0], digests[1]);
 }

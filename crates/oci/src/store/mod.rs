@@ -46,6 +46,7 @@
 //! ```
 
 mod attach;
+mod cache;
 mod layout;
 mod memory;
 #[cfg(feature = "registry")]
@@ -63,6 +64,7 @@ use consign_core::Digest;
 use crate::layout::BlobReader;
 use crate::{Descriptor, Error, MediaType, Tag};
 
+pub use cache::CachingStore;
 pub use memory::MemoryStore;
 #[cfg(feature = "registry")]
 pub use registry::RegistryStore;
