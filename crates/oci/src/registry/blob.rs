@@ -534,13 +534,14 @@ impl Client {
         // A short hidden name beside the target (whatever the target's length), unique to
         // this pull.
         let unique = {
+            // A fresh RandomState has fresh random keys: hashed with the process id and this
+            // process's pull count, two pulls (here or in another process) never share a name
+            // but by a 64-bit collision.
             use std::hash::{BuildHasher, Hasher};
+            static PULLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
             let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-            h.write_u128(
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |d| d.as_nanos()),
-            );
+            h.write_u32(std::process::id());
+            h.write_u64(PULLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
             h.finish()
         };
         let hex = descriptor.digest.hex();
