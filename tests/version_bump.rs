@@ -15,7 +15,6 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::run_ok;
 use consign::version::{
     Dependents, Error, Level, Options, Reason, Repo, TagPattern, Version, VersionSource, Workspace,
     plan_crates,
@@ -306,26 +305,7 @@ fn per_crate_releases_follow_each_crates_tags_and_files() {
 
 /// Builds the `version` and `version-replay` examples and returns the path of `name`.
 fn example(name: &str) -> PathBuf {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
-    run_ok(
-        Command::new(env!("CARGO"))
-            .args([
-                "build",
-                "--quiet",
-                "--example",
-                "version",
-                "--example",
-                "version-replay",
-            ])
-            .arg("--manifest-path")
-            .arg(&manifest),
-    );
-    let exe = std::env::current_exe().expect("path of the test binary");
-    exe.ancestors()
-        .nth(2)
-        .expect("test binary lives in target/<profile>/deps")
-        .join("examples")
-        .join(name)
+    common::build_examples(&["version", "version-replay"]).join(name)
 }
 
 fn run_example(exe: &Path, args: &[&str]) -> (bool, String, String) {

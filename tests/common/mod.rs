@@ -74,24 +74,23 @@ pub fn stripped_program(examples: &Path, dir: &Path) -> PathBuf {
     path
 }
 
-/// Builds the two examples (debug profile) and returns the directory holding them.
+/// Builds the two examples of the main job (debug profile) and returns the directory
+/// holding them.
 pub fn examples_dir() -> PathBuf {
+    build_examples(&["release", "consign-sums"])
+}
+
+/// Builds the examples `names` (debug profile) and returns the directory holding them.
+pub fn build_examples(names: &[&str]) -> PathBuf {
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml");
-    run_ok(
-        Command::new(env!("CARGO"))
-            .args([
-                "build",
-                "--quiet",
-                "--example",
-                "release",
-                "--example",
-                "consign-sums",
-                "--manifest-path",
-            ])
-            .arg(&manifest),
-    );
+    let mut build = Command::new(env!("CARGO"));
+    build.args(["build", "--quiet"]);
+    for name in names {
+        build.args(["--example", name]);
+    }
+    run_ok(build.arg("--manifest-path").arg(&manifest));
     let exe = std::env::current_exe().expect("path of the test binary");
-    // target/<profile>/deps/release-<hash> -> target/<profile>/examples
+    // target/<profile>/deps/<test>-<hash> -> target/<profile>/examples
     exe.ancestors()
         .nth(2)
         .expect("test binary lives in target/<profile>/deps")
