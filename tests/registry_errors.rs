@@ -81,20 +81,7 @@ async fn mock(answer: Answer) -> (String, Arc<AtomicU64>) {
                             .await;
                         let _ = conn.write_all(prefix).await;
                         let _ = conn.write_all(b"\r\n").await;
-                        let chunk = vec![b'x'; 64 << 10];
-                        // 256 MiB at most, so the mock stops by itself.
-                        for _ in 0..4096 {
-                            let frame = [
-                                format!("{:x}\r\n", chunk.len()).into_bytes(),
-                                chunk.clone(),
-                                b"\r\n".to_vec(),
-                            ]
-                            .concat();
-                            if conn.write_all(&frame).await.is_err() {
-                                return;
-                            }
-                            sent.fetch_add(chunk.len() as u64, Ordering::Relaxed);
-                        }
+                        support::write_endless_chunks(conn, &sent).await;
                     }
                 }
             });

@@ -112,19 +112,7 @@ async fn serve(handler: Arc<Handler>) -> (String, Arc<Mutex<Vec<Seen>>>, Arc<Ato
                         let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\
                                     Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
                         let _ = conn.write_all(head.as_bytes()).await;
-                        let chunk = vec![b'x'; 64 << 10];
-                        for _ in 0..4096 {
-                            let frame = [
-                                format!("{:x}\r\n", chunk.len()).into_bytes(),
-                                chunk.clone(),
-                                b"\r\n".to_vec(),
-                            ]
-                            .concat();
-                            if conn.write_all(&frame).await.is_err() {
-                                return;
-                            }
-                            sent.fetch_add(chunk.len() as u64, Ordering::Relaxed);
-                        }
+                        support::write_endless_chunks(conn, &sent).await;
                     }
                 }
             });

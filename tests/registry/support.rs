@@ -336,3 +336,26 @@ where
         head.push(line.trim_end().to_owned());
     }
 }
+
+/// Writes chunks of `x` (64 KiB each, 256 MiB at most, so a mock stops by itself) until the
+/// peer stops reading; counts the bytes sent in `sent`. For mocks that answer with a body that
+/// never ends.
+pub async fn write_endless_chunks<W>(conn: &mut W, sent: &std::sync::atomic::AtomicU64)
+where
+    W: tokio::io::AsyncWrite + Unpin,
+{
+    use tokio::io::AsyncWriteExt;
+    let chunk = vec![b'x'; 64 << 10];
+    for _ in 0..4096 {
+        let frame = [
+            format!("{:x}\r\n", chunk.len()).into_bytes(),
+            chunk.clone(),
+            b"\r\n".to_vec(),
+        ]
+        .concat();
+        if conn.write_all(&frame).await.is_err() {
+            return;
+        }
+        sent.fetch_add(chunk.len() as u64, std::sync::atomic::Ordering::Relaxed);
+    }
+}
