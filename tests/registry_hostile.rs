@@ -393,3 +393,100 @@ async fn an_attachment_manifest_with_too_many_layers_is_refused_before_any_pull(
         .count();
     assert_eq!(blob_reads, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_registry_that_drops_every_session_after_a_chunk_ends_the_upload() {
+    // Each session takes its first chunk (progress), then forgets the upload: a loop that
+    // "makes progress" forever unless sessions are counted on their own.
+    let (host, seen, _) = serve(Arc::new(|req: &Seen| match req.method.as_str() {
+        "HEAD" => reply("404 Not Found", &[], b""),
+        "POST" => reply(
+            "202 Accepted",
+            &[("Location", "/v2/acme/tool/blobs/uploads/1".into())],
+            b"",
+        ),
+        "PATCH"
+            if req
+                .header("content-range")
+                .is_some_and(|r| r.starts_with("0-")) =>
+        {
+            let end = req
+                .header("content-range")
+                .unwrap()
+                .split('-')
+                .nth(1)
+                .unwrap();
+            reply(
+                "202 Accepted",
+                &[
+                    ("Location", "/v2/acme/tool/blobs/uploads/1".into()),
+                    ("Range", format!("0-{end}")),
+                ],
+                b"",
+            )
+        }
+        _ => reply("404 Not Found", &[], b""),
+    }))
+    .await;
+    let client = client(&host, Credentials::Anonymous, quick_retries());
+    let repository = repo();
+    let push = client.push_blob(&repository, BlobSource::bytes(vec![7u8; 10 << 10]));
+    let err = tokio::time::timeout(Duration::from_secs(30), push)
+        .await
+        .expect("the upload loops")
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Registry(RegistryError::GaveUp { .. })),
+        "{err}"
+    );
+    let sessions = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|r| r.method == "POST")
+        .count();
+    assert!(sessions <= 9, "{sessions} upload sessions");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redirect_to_another_origin_carries_no_credentials() {
+    let (elsewhere, other_seen, _) =
+        serve(Arc::new(|_: &Seen| reply("404 Not Found", &[], b""))).await;
+    let (host, seen, _) = serve(Arc::new(move |req: &Seen| {
+        if req.header("authorization").is_none() {
+            return reply(
+                "401 Unauthorized",
+                &[("WWW-Authenticate", r#"Basic realm="mock""#.into())],
+                b"",
+            );
+        }
+        reply(
+            "307 Temporary Redirect",
+            &[("Location", format!("http://{elsewhere}/cdn/manifest"))],
+            b"",
+        )
+    }))
+    .await;
+    let reference: Reference = format!("{host}/acme/tool:1.0").parse().unwrap();
+    let err = client(
+        &host,
+        Credentials::basic("user", "password"),
+        quick_retries(),
+    )
+    .pull_manifest(&reference)
+    .await
+    .unwrap_err();
+    assert!(err.is_not_found(), "{err}");
+    assert!(
+        seen.lock()
+            .unwrap()
+            .iter()
+            .any(|r| r.header("authorization").is_some())
+    );
+    let theirs = other_seen.lock().unwrap().clone();
+    assert!(!theirs.is_empty(), "the redirect was followed");
+    assert!(
+        theirs.iter().all(|r| r.header("authorization").is_none()),
+        "credentials followed the redirect: {theirs:?}"
+    );
+}

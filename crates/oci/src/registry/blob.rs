@@ -188,8 +188,12 @@ impl Client {
     ) -> Result<(), RegistryError> {
         let options = &self.inner.options;
         let chunked = blob.rereadable() && blob.size > options.monolithic_max;
-        let mut attempts = Attempts::new();
+        // Sessions are counted apart from the requests within one: progress inside a session
+        // (a chunk accepted) renews that session's budget, never this one, so a registry that
+        // takes a chunk and then drops every session still ends the upload.
+        let mut sessions = Attempts::new();
         loop {
+            let mut attempts = Attempts::new();
             let result = if chunked {
                 self.send_chunks(repo, blob, what, location, &mut attempts)
                     .await
@@ -206,7 +210,8 @@ impl Client {
                             last,
                         });
                     }
-                    attempts.backoff(self, what, last, None).await?;
+                    sessions.sent += 1;
+                    sessions.backoff(self, what, last, None).await?;
                     Counters::bump(&self.inner.counters.restarts);
                     location = match self.start_upload(repo, blob, what).await? {
                         Started::Upload(l) => l,

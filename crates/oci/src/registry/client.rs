@@ -194,7 +194,8 @@ impl ClientOptions {
 
     /// Sends every request through `client`, configured by the caller (proxies, TLS, client
     /// certificates). The TLS settings of these options (provider, roots) are then unused, and
-    /// so are the user agent and timeouts, which belong to `client`.
+    /// so are the user agent, timeouts and redirect policy, which belong to `client`: give it
+    /// one that never follows a redirect from HTTPS to HTTP (the client's own does not).
     #[must_use]
     pub fn http_client(mut self, client: reqwest::Client) -> ClientOptions {
         self.http_client = Some(client);
@@ -427,6 +428,7 @@ impl Client {
                     .user_agent(options.user_agent.clone())
                     .read_timeout(options.read_timeout)
                     .connect_timeout(Duration::from_secs(30))
+                    .redirect(super::limits::redirect_policy())
                     .tls_backend_preconfigured(tls_config(&options)?);
                 if loopback {
                     builder = builder.no_proxy();

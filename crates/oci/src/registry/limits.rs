@@ -48,9 +48,37 @@ pub(crate) fn same_origin(a: &Url, b: &Url) -> bool {
         && a.port_or_known_default() == b.port_or_known_default()
 }
 
+/// The most redirects followed for one request.
+const MAX_REDIRECTS: usize = 10;
+
+/// How the client follows HTTP redirects (blob downloads are often sent to a CDN): at most
+/// [`MAX_REDIRECTS`], never from HTTPS to plain HTTP. The HTTP client drops `Authorization`
+/// when a redirect leaves the host, so the registry's credentials stay with it.
+pub(crate) fn redirect_policy() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let downgrade = attempt
+            .previous()
+            .last()
+            .is_some_and(|from| leaves_https(from, attempt.url()));
+        if downgrade {
+            let to = attempt.url().to_string();
+            attempt.error(format!("refusing a redirect from HTTPS to {to}"))
+        } else if attempt.previous().len() > MAX_REDIRECTS {
+            attempt.error(format!("more than {MAX_REDIRECTS} redirects"))
+        } else {
+            attempt.follow()
+        }
+    })
+}
+
+/// Whether going from `from` to `to` leaves HTTPS.
+fn leaves_https(from: &Url, to: &Url) -> bool {
+    from.scheme() == "https" && to.scheme() != "https"
+}
+
 /// Refuses to follow `next` (a `Location` or `Link`) from an HTTPS registry to plain HTTP.
 pub(crate) fn no_downgrade(base: &Url, next: &Url, what: &str) -> Result<(), RegistryError> {
-    if base.scheme() == "https" && next.scheme() != "https" {
+    if leaves_https(base, next) {
         return Err(RegistryError::Protocol {
             what: what.to_owned(),
             detail: format!("the registry sent us to {next}: refusing to leave HTTPS"),
@@ -79,6 +107,9 @@ mod tests {
         assert!(!same_origin(&base, &url("https://other.example/upload")));
         assert!(no_downgrade(&base, &url("http://registry.example/x"), "t").is_err());
         assert!(no_downgrade(&base, &url("https://cdn.example/x"), "t").is_ok());
+        assert!(leaves_https(&base, &url("http://registry.example/v2/x")));
+        assert!(!leaves_https(&base, &url("https://cdn.example/x")));
+        assert!(!leaves_https(&url("http://127.0.0.1/"), &url("http://127.0.0.2/")));
         let plain = url("http://127.0.0.1:5000/v2/");
         assert!(no_downgrade(&plain, &url("http://127.0.0.1:5001/x"), "t").is_ok());
     }
