@@ -109,7 +109,10 @@ mod tests {
         assert!(no_downgrade(&base, &url("https://cdn.example/x"), "t").is_ok());
         assert!(leaves_https(&base, &url("http://registry.example/v2/x")));
         assert!(!leaves_https(&base, &url("https://cdn.example/x")));
-        assert!(!leaves_https(&url("http://127.0.0.1/"), &url("http://127.0.0.2/")));
+        assert!(!leaves_https(
+            &url("http://127.0.0.1/"),
+            &url("http://127.0.0.2/")
+        ));
         let plain = url("http://127.0.0.1:5000/v2/");
         assert!(no_downgrade(&plain, &url("http://127.0.0.1:5001/x"), "t").is_ok());
     }
