@@ -397,19 +397,32 @@ impl Attachments {
     ) -> Result<Attachments, Error> {
         let mut out = Attachments::new(kind);
         for layer in &manifest.layers {
-            if layer.digest.algorithm() != Algorithm::Sha256 {
-                return Err(Error::Invalid {
-                    what: format!("attached layer {}", layer.digest),
-                    reason: "attached layers are addressed by SHA-256".to_owned(),
-                });
-            }
-            let content = layout.read_blob(layer)?;
-            let mut item = Attachment::new(layer.media_type.clone(), content);
-            item.annotations = layer.annotations.clone();
-            item.annotations.remove(annotation::REF_NAME);
-            out = out.push(item);
+            check_layer(layer)?;
+            out = out.push(Attachment::from_layer(layer, layout.read_blob(layer)?));
         }
         Ok(out)
+    }
+}
+
+/// Refuses an attached layer not addressed by SHA-256, before its content is read.
+pub(crate) fn check_layer(layer: &Descriptor) -> Result<(), Error> {
+    if layer.digest.algorithm() != Algorithm::Sha256 {
+        return Err(Error::Invalid {
+            what: format!("attached layer {}", layer.digest),
+            reason: "attached layers are addressed by SHA-256".to_owned(),
+        });
+    }
+    Ok(())
+}
+
+impl Attachment {
+    /// The item a layer of an attachment manifest holds: its media type and annotations (less
+    /// the layout's tag name), with `content` read for it.
+    pub(crate) fn from_layer(layer: &Descriptor, content: Vec<u8>) -> Attachment {
+        let mut item = Attachment::new(layer.media_type.clone(), content);
+        item.annotations = layer.annotations.clone();
+        item.annotations.remove(annotation::REF_NAME);
+        item
     }
 }
 

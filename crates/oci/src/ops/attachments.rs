@@ -72,11 +72,7 @@ async fn read_layers(
     }
     for layer in &manifest.layers {
         let content = pull_small(client, target, layer).await?;
-        let mut item = Attachment::new(layer.media_type.clone(), content);
-        for (key, value) in &layer.annotations {
-            item = item.annotation(key, value);
-        }
-        into = into.push(item);
+        into = into.push(Attachment::from_layer(layer, content));
     }
     Ok(into)
 }

@@ -2,11 +2,11 @@
 //! a digest that exists only in a registry (an index assembled there) is signed in place,
 //! without staging a layout.
 
-use consign_core::{Algorithm, Digest};
+use consign_core::Digest;
 
 use super::{BlobData, BlobStore};
 use crate::attach::{Attachment, Attachments, Kind};
-use crate::{Descriptor, Error, Manifest, MediaType, annotation};
+use crate::{Descriptor, Error, Manifest, MediaType};
 
 /// The referrer manifests' empty config.
 const EMPTY_CONFIG: &[u8] = b"{}";
@@ -70,20 +70,9 @@ impl Attachments {
         let manifest = Manifest::from_json(&bytes)?;
         let mut out = Attachments::new(kind);
         for layer in &manifest.layers {
-            if layer.digest.algorithm() != Algorithm::Sha256 {
-                return Err(Error::Invalid {
-                    what: format!("attached layer {}", layer.digest),
-                    reason: "attached layers are addressed by SHA-256".to_owned(),
-                });
-            }
+            crate::attach::check_layer(layer)?;
             let content = store.blob(layer).await?.read_small(layer).await?;
-            let mut item = Attachment::new(layer.media_type.clone(), content);
-            for (key, value) in &layer.annotations {
-                if key != annotation::REF_NAME {
-                    item = item.annotation(key, value);
-                }
-            }
-            out = out.push(item);
+            out = out.push(Attachment::from_layer(layer, content));
         }
         Ok(out)
     }
