@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use consign::core::{Arch, Os, Platform};
+use consign::core::{Os, Platform};
 
 use crate::{Error, workspace_root};
 
@@ -63,104 +63,7 @@ fn on_path(program: &str) -> bool {
 /// Refuses `program` when its header says it is an executable (ELF, Mach-O, PE) for another
 /// operating system or machine than `platform`. Files that are none of these (scripts) pass.
 pub fn check_program(program: &Path, platform: &Platform) -> Result<(), Error> {
-    let mut head = vec![0u8; 4096];
-    let n = {
-        use std::io::Read;
-        let mut file = std::fs::File::open(program)
-            .map_err(|e| format!("cannot read the program {}: {e}", program.display()))?;
-        let mut n = 0;
-        while n < head.len() {
-            match file.read(&mut head[n..]) {
-                Ok(0) => break,
-                Ok(k) => n += k,
-                Err(e) => return Err(format!("cannot read {}: {e}", program.display()).into()),
-            }
-        }
-        n
-    };
-    head.truncate(n);
-    let Some((os, arch)) = executable_kind(&head) else {
-        return Ok(());
-    };
-    let fits = arch == Some(platform.arch())
-        && match os {
-            Kind::Elf => !matches!(platform.os(), Os::Macos | Os::Windows),
-            Kind::MachO => platform.os() == Os::Macos,
-            Kind::Pe => platform.os() == Os::Windows,
-        };
-    if fits {
-        return Ok(());
-    }
-    let machine = arch.map_or_else(|| "unknown".to_owned(), |a| format!("{a:?}"));
-    Err(format!(
-        "{} is a {os:?} executable for {machine}, not one for {platform}: build it for \
-         {platform} or pass --target to match it",
-        program.display(),
-    )
-    .into())
-}
-
-/// An executable container format.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Kind {
-    Elf,
-    MachO,
-    Pe,
-}
-
-/// The format and machine of an executable header; `None` when it is not an executable.
-fn executable_kind(head: &[u8]) -> Option<(Kind, Option<Arch>)> {
-    let u16_at = |at: usize, big: bool| -> Option<u16> {
-        let b: [u8; 2] = head.get(at..at + 2)?.try_into().ok()?;
-        Some(if big {
-            u16::from_be_bytes(b)
-        } else {
-            u16::from_le_bytes(b)
-        })
-    };
-    let u32_at = |at: usize, big: bool| -> Option<u32> {
-        let b: [u8; 4] = head.get(at..at + 4)?.try_into().ok()?;
-        Some(if big {
-            u32::from_be_bytes(b)
-        } else {
-            u32::from_le_bytes(b)
-        })
-    };
-    if head.starts_with(b"\x7fELF") {
-        let big = head.get(5) == Some(&2);
-        let arch = match u16_at(18, big)? {
-            62 => Some(Arch::X86_64),
-            3 => Some(Arch::X86),
-            183 => Some(Arch::Aarch64),
-            40 => Some(Arch::Armv7),
-            243 => Some(Arch::Riscv64),
-            21 => Some(Arch::Powerpc64le),
-            22 => Some(Arch::S390x),
-            258 => Some(Arch::Loongarch64),
-            _ => None,
-        };
-        return Some((Kind::Elf, arch));
-    }
-    if matches!(u32_at(0, false)?, 0xfeed_facf | 0xfeed_face) {
-        let arch = match u32_at(4, false)? {
-            0x0100_0007 => Some(Arch::X86_64),
-            0x0100_000c => Some(Arch::Aarch64),
-            _ => None,
-        };
-        return Some((Kind::MachO, arch));
-    }
-    if head.starts_with(b"MZ") {
-        let pe = u32_at(0x3c, false)? as usize;
-        if head.get(pe..pe + 4)? != b"PE\0\0" {
-            return None;
-        }
-        let arch = match u16_at(pe + 4, false)? {
-            0x8664 => Some(Arch::X86_64),
-            0xaa64 => Some(Arch::Aarch64),
-            0x014c => Some(Arch::X86),
-            _ => None,
-        };
-        return Some((Kind::Pe, arch));
-    }
-    None
+    platform
+        .check_executable(program)
+        .map_err(|e| format!("{e} (or pass --target to match it)").into())
 }

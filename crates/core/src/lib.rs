@@ -47,6 +47,7 @@ pub mod atomic;
 pub mod checksum;
 pub mod digest;
 mod error;
+pub mod executable;
 pub mod hash;
 pub mod meta;
 pub mod parallel;
@@ -65,6 +66,7 @@ pub use checksum::{
 };
 pub use digest::{Algorithm, Digest};
 pub use error::{DigestError, Error, IoError};
+pub use executable::{Executable, ExecutableFormat};
 pub use hash::{
     Digests, Hasher, HashingReader, HashingWriter, MultiHasher, Written, hash_file, hash_reader,
 };

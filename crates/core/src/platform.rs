@@ -412,7 +412,7 @@ impl TryFrom<PlatformRepr> for Platform {
     }
 }
 
-/// A platform name that consign cannot map.
+/// A platform name that consign cannot map, or a program that does not fit a platform.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum PlatformError {
@@ -431,6 +431,29 @@ pub enum PlatformError {
         kind: &'static str,
         /// The platform.
         platform: String,
+    },
+    /// A program's header names another operating system or machine than the platform it is
+    /// released for.
+    #[error(
+        "{} is a {found}, not one for {platform}: build it for {platform}, or release it for the platform it was built for",
+        path.display()
+    )]
+    WrongExecutable {
+        /// The program.
+        path: std::path::PathBuf,
+        /// What its header says (`ELF executable for X86_64`).
+        found: String,
+        /// The platform it was to be released for.
+        platform: String,
+    },
+    /// A program whose header could not be read.
+    #[error("cannot read the program {}: {source}", path.display())]
+    Unreadable {
+        /// The program.
+        path: std::path::PathBuf,
+        /// The error.
+        #[source]
+        source: std::io::Error,
     },
     /// A serialized platform whose parts disagree.
     #[error("platform {target} does not match OCI platform {oci}")]
