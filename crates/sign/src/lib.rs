@@ -15,6 +15,8 @@
 //! - [`openpgp`]: [`OpenPgpSigner`](openpgp::OpenPgpSigner) and
 //!   [`OpenPgpVerifier`](openpgp::OpenPgpVerifier) (detached and cleartext signatures, pure
 //!   Rust), and [`OpenPgpKey`](openpgp::OpenPgpKey) to generate release keys.
+//! - [`policy`]: [`ImagePolicy`](policy::ImagePolicy), what an image must be signed and
+//!   attested with before it is trusted (`cosign verify` and `verify-attestation` as a check).
 //! - `gpgme` (feature `gpgme`): `GpgAgentSigner`, signing with keys in a GnuPG keyring or on
 //!   a smartcard through gpg-agent.
 //!
@@ -38,6 +40,7 @@ pub mod cosign;
 #[cfg(feature = "gpgme")]
 pub mod gpgme;
 pub mod openpgp;
+pub mod policy;
 
 pub use consign_core::sign::{
     KeyAlgorithm, KeyId, KeyInfo, SignError as Error, Signature, SignatureFormat, Signer,

@@ -133,6 +133,16 @@ pub enum SignError {
         /// gpgme's error.
         reason: String,
     },
+    /// An image or artifact does not meet a verification policy: each unmet requirement is
+    /// listed (a missing or invalid signature, a required attestation absent or not
+    /// verifiable), so one run says everything that is wrong.
+    #[error("{subject} does not meet the policy: {}", unmet.join("; "))]
+    PolicyUnmet {
+        /// The digest checked.
+        subject: Box<Digest>,
+        /// What is missing, one sentence each.
+        unmet: Vec<String>,
+    },
     /// Reading the data or a key failed.
     #[error("cannot {op} {what}: {source}")]
     Io {
