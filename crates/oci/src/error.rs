@@ -133,6 +133,13 @@ pub enum Error {
     /// See [`consign_core::IoError`].
     #[error(transparent)]
     Io(#[from] consign_core::IoError),
+    /// A program for another platform than the image it was to go into, or one that cannot
+    /// be read ([`crate::ProgramImages`]).
+    #[error(transparent)]
+    Platform(#[from] consign_core::PlatformError),
+    /// A file that cannot go into an image's file tree.
+    #[error(transparent)]
+    Tree(#[from] consign_core::TreeError),
     /// Talking to a registry failed; see [`Error::status`], [`Error::registry_errors`] and
     /// [`Error::is_transient`] for what the registry said.
     #[cfg(feature = "registry")]

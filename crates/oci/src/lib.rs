@@ -80,6 +80,7 @@ pub mod manifest;
 pub mod media_type;
 #[cfg(feature = "registry")]
 pub mod ops;
+pub mod program;
 pub mod reference;
 #[cfg(feature = "registry")]
 pub mod registry;
@@ -95,4 +96,5 @@ pub use layer::{Layer, LayerBuilder, LayerCompression, LayerOptions};
 pub use layout::{BlobFile, BlobReader, BlobWriter, OciLayout};
 pub use manifest::Manifest;
 pub use media_type::MediaType;
+pub use program::{ProgramImages, WrittenImages};
 pub use reference::{DOCKER_HUB, Reference, Repository, Tag, registry_is_loopback};
