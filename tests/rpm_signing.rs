@@ -6,11 +6,12 @@
 mod common;
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use common::keys::{Inputs, date, signing_key, write_package};
-use common::{require_tool, run, run_ok};
+use common::rpmkeys::{check, database};
+use common::{require_tool, run};
 use consign::package::rpm::Rpm;
 use consign::sign::{KeyAlgorithm, Signer};
 
@@ -32,39 +33,6 @@ fn write(inputs: &Inputs, signer: Option<&dyn Signer>, path: &Path) -> Vec<u8> {
         rpm = rpm.signer(signer);
     }
     write_package(&rpm, path)
-}
-
-/// An rpm database trusting `public`, and a HOME whose `.rpmmacros` points rpm at it.
-fn database(dir: &Path, public: &[u8]) -> (PathBuf, PathBuf) {
-    let db = dir.join("rpmdb");
-    let home = dir.join("home");
-    fs::create_dir_all(&db).unwrap();
-    fs::create_dir_all(&home).unwrap();
-    let asc = dir.join("release.asc");
-    fs::write(&asc, public).unwrap();
-    run_ok(
-        Command::new("rpmkeys")
-            .arg("--dbpath")
-            .arg(&db)
-            .arg("--import")
-            .arg(&asc),
-    );
-    fs::write(
-        home.join(".rpmmacros"),
-        format!("%_dbpath {}\n", db.display()),
-    )
-    .unwrap();
-    (db, home)
-}
-
-fn check(db: &Path, pkg: &Path) -> String {
-    // rpm 4.18 exits 0 even for unsigned packages: the output is what counts.
-    let out = run(Command::new("rpmkeys")
-        .arg("--dbpath")
-        .arg(db)
-        .arg("-Kv")
-        .arg(pkg));
-    String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
 }
 
 #[test]

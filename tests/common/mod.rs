@@ -1,9 +1,11 @@
 //! Helpers shared by the integration tests: finding the real tools and running them.
 #![allow(dead_code)]
 
+pub mod attached;
 pub mod debsig;
 pub mod intoto;
 pub mod keys;
+pub mod rpmkeys;
 pub mod sbom;
 pub mod sigstore;
 
@@ -95,4 +97,29 @@ pub fn build_examples(names: &[&str]) -> PathBuf {
         .nth(2)
         .expect("test binary lives in target/<profile>/deps")
         .join("examples")
+}
+
+/// A static hello program built from C with `compiler` (`musl-gcc`, `aarch64-linux-gnu-gcc`,
+/// from the Debian package `package`), written to `dir/name`: a real program for a target
+/// that no Rust standard library is installed for.
+pub fn static_program(compiler: &str, package: &str, dir: &Path, name: &str) -> PathBuf {
+    require_tool(compiler, package);
+    let source = dir.join(format!("{name}.c"));
+    std::fs::write(
+        &source,
+        "#include <stdio.h>\nint main(void) { puts(\"hello from a static program\"); return 0; }\n",
+    )
+    .unwrap();
+    let out = dir.join(name);
+    let built = run(Command::new(compiler)
+        .args(["-static", "-Os", "-o"])
+        .arg(&out)
+        .arg(&source));
+    assert!(
+        built.status.success(),
+        "{compiler} cannot build a static program: install the Debian packages {package} \
+         (scripts/test does)\n{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    out
 }
