@@ -155,4 +155,31 @@ fn hand_written_seeds_parse() {
         5
     );
     text("deb_relations", "single").parse::<Relation>().unwrap();
+
+    use consign_oci::registry::DockerConfig;
+    use consign_oci::registry::header::{Challenge, RetryAfter, next_link};
+    use consign_package::rpm::RpmPackage;
+    use consign_sbom::LockFile;
+    for name in ["bearer", "basic", "scope_with_comma"] {
+        Challenge::parse(&text("www_authenticate", name)).unwrap();
+    }
+    let page = consign_oci::registry::reqwest::Url::parse("https://registry.example/v2/").unwrap();
+    for name in ["next", "two_links"] {
+        next_link(&text("link_header", name), &page).unwrap();
+    }
+    for name in ["seconds", "imf_date", "rfc850", "asctime"] {
+        RetryAfter::parse(&text("retry_after", name)).unwrap();
+    }
+    for name in ["auths", "helpers"] {
+        DockerConfig::from_json(&seed("docker_config", name)).unwrap();
+    }
+    for name in ["v1", "v4"] {
+        let lock = LockFile::parse(&text("cargo_lock", name)).unwrap();
+        assert!(lock.packages().iter().any(|p| p.checksum.is_some()));
+        assert!(lock.dependencies(0).is_some());
+    }
+    for name in ["sha256", "longsize"] {
+        let p = RpmPackage::read(&seed("rpm_reader", name)[..]).unwrap();
+        assert!(p.headers.header_sha256().is_some() && p.payload.recorded.is_some());
+    }
 }

@@ -11,13 +11,19 @@
 use std::io::Write as _;
 use std::str::FromStr;
 use std::sync::OnceLock;
+use std::time::{Duration, SystemTime};
 
 use consign_core::sign::{
     KeyId, SignError, Signature, SignatureFormat, VerificationMaterial, Verified, Verifier,
 };
 use consign_core::{Algorithm, ChecksumFile, Digest, Style};
+use consign_oci::registry::header::{Challenge, RetryAfter, next_link};
+use consign_oci::registry::reqwest::Url;
+use consign_oci::registry::{Credentials, DockerConfig, RetryPolicy};
 use consign_oci::{Config, Index, Manifest, Reference};
 use consign_package::deb::{DebVersion, Relation};
+use consign_package::rpm::{RpmHeaders, RpmPackage, TagValue};
+use consign_sbom::LockFile;
 use consign_sign::attest::{Envelope, Statement};
 use consign_sign::cosign::{Bundle, CosignKey, CosignPublicKey, Passphrase, SimpleSigning};
 use consign_sign::openpgp::OpenPgpVerifier;
@@ -44,6 +50,12 @@ pub const TARGETS: &[(&str, Body)] = &[
     ("deb_version", deb_version),
     ("deb_relations", deb_relations),
     ("deb_origin", deb_origin),
+    ("www_authenticate", www_authenticate),
+    ("link_header", link_header),
+    ("retry_after", retry_after),
+    ("docker_config", docker_config),
+    ("cargo_lock", cargo_lock),
+    ("rpm_reader", rpm_reader),
 ];
 
 /// `SHA256SUMS`-style files (GNU and BSD lines), read as each algorithm; what parses writes
@@ -259,6 +271,209 @@ pub fn deb_origin(data: &[u8]) {
     let mut file = tempfile::NamedTempFile::new().expect("a temporary file");
     file.write_all(data).expect("write the temporary file");
     let _ = consign_package::deb::verify_origin(file.path(), &AcceptAll);
+}
+
+/// `WWW-Authenticate` values: a parsed challenge writes back (`Display`) to a header that
+/// parses to the same challenge; and realm, service and scope taken from the input (split at
+/// NUL bytes), quoted into a header in two parameter orders, are what the parser reads back.
+pub fn www_authenticate(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    if let Some(c) = Challenge::parse(text) {
+        let shown = c.to_string();
+        assert_eq!(Challenge::parse(&shown), Some(c), "{shown:?}");
+    }
+    let mut parts = text.splitn(3, '\0');
+    let (realm, service, scope) = (
+        parts.next().unwrap_or_default(),
+        parts.next().unwrap_or_default(),
+        parts.next().unwrap_or_default(),
+    );
+    let q = |v: &str| v.replace('\\', "\\\\").replace('"', "\\\"");
+    let want = Some(Challenge::Bearer {
+        realm: realm.to_owned(),
+        service: Some(service.to_owned()),
+        scope: Some(scope.to_owned()),
+    });
+    for header in [
+        format!(
+            r#"Bearer realm="{}",service="{}",scope="{}""#,
+            q(realm),
+            q(service),
+            q(scope)
+        ),
+        format!(
+            r#"bearer  scope="{}", Service="{}" ,REALM="{}""#,
+            q(scope),
+            q(service),
+            q(realm)
+        ),
+    ] {
+        assert_eq!(Challenge::parse(&header), want, "{header:?}");
+    }
+}
+
+/// `Link` values: a found next page is a URL that reads back equal; a target taken from the
+/// input (without `>`), after a `prev` link, is found and resolved against the current page.
+pub fn link_header(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let current =
+        Url::parse("https://registry.example/v2/acme/tool/tags/list?n=100").expect("a fixed URL");
+    if let Some(next) = next_link(text, &current) {
+        assert_eq!(Url::parse(next.as_str()).ok(), Some(next));
+    }
+    let target = text.replace('>', "");
+    let header = format!(r#"</v2/acme/tool/tags/list?n=100>; rel="prev", <{target}>; rel="next""#);
+    assert_eq!(
+        next_link(&header, &current),
+        current.join(target.trim()).ok(),
+        "{header:?}"
+    );
+}
+
+/// `Retry-After` values: what parses writes back (`Display`) to the same value, and the
+/// client's delay for it never exceeds the retry deadline (nor falls below its own backoff).
+pub fn retry_after(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Some(r) = RetryAfter::parse(text) else {
+        return;
+    };
+    let shown = r.to_string();
+    assert_eq!(RetryAfter::parse(&shown), Some(r), "{shown:?}");
+    let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    let wait = r.wait(now);
+    let (max_delay, deadline) = (Duration::from_secs(10), Duration::from_secs(120));
+    let policy = RetryPolicy::default()
+        .max_delay(max_delay)
+        .deadline(deadline);
+    for retry in [0, 1, 5, 31, u32::MAX] {
+        let delay = policy.delay(retry, Some(wait));
+        assert!(delay <= deadline.max(max_delay), "{delay:?} for {text:?}");
+        assert!(delay >= policy.delay(retry, None), "{delay:?} for {text:?}");
+        assert!(delay >= wait.min(deadline), "{delay:?} for {text:?}");
+    }
+}
+
+/// Docker `config.json` files: for each registry the file names and a few others, the answer
+/// is the same twice, asks at most one credential helper, never shows a password in `Debug`,
+/// and, when no helper was asked, equals what reading the same bytes from a file gives.
+pub fn docker_config(data: &[u8]) {
+    let Ok(config) = DockerConfig::from_json(data) else {
+        return;
+    };
+    let mut registries: Vec<String> = config.registries().map(str::to_owned).collect();
+    registries.extend(["docker.io", "index.docker.io", "127.0.0.1:5000"].map(String::from));
+    let shown = |r: &Result<Credentials, consign_oci::Error>| match r {
+        Ok(c) => format!("{c:?}"),
+        Err(e) => format!("error: {e}"),
+    };
+    let mut file = None;
+    for registry in registries {
+        let mut asked = Vec::new();
+        let first = config.credentials_with(&registry, &mut |helper| {
+            asked.push(helper.to_owned());
+            Ok(Credentials::Anonymous)
+        });
+        let second = config.credentials_with(&registry, &mut |_| Ok(Credentials::Anonymous));
+        assert_eq!(shown(&first), shown(&second), "{registry}");
+        assert!(asked.len() <= 1, "{registry}: asked {asked:?}");
+        if let Ok(Credentials::Basic { username, .. }) = &first {
+            let redacted = format!("Basic {{ username: {username:?}, password: \"<redacted>\" }}");
+            assert_eq!(shown(&first), redacted);
+        }
+        if asked.is_empty() {
+            let file = file.get_or_insert_with(|| {
+                let mut f = tempfile::NamedTempFile::new().expect("a temporary file");
+                f.write_all(data).expect("write the temporary file");
+                f
+            });
+            let from_file = Credentials::from_docker_config_file(file.path(), &registry);
+            assert_eq!(
+                shown(&first).replace("(JSON)", ""),
+                shown(&from_file).replace(&file.path().display().to_string(), ""),
+                "{registry}"
+            );
+        }
+    }
+}
+
+/// `Cargo.lock` files: parsing is deterministic, checksums are SHA-256, and each package's
+/// resolved dependencies are in range, one per entry, and carry the entry's name.
+pub fn cargo_lock(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Ok(lock) = LockFile::parse(text) else {
+        return;
+    };
+    assert_eq!(LockFile::parse(text).ok().as_ref(), Some(&lock));
+    let packages = lock.packages();
+    for (i, p) in packages.iter().enumerate() {
+        if let Some(sum) = p.checksum {
+            assert_eq!(sum.algorithm(), consign_core::Algorithm::Sha256);
+        }
+        if let Some(deps) = lock.dependencies(i) {
+            assert_eq!(deps.len(), p.dependencies.len());
+            for (&j, entry) in deps.iter().zip(&p.dependencies) {
+                assert!(j < packages.len());
+                assert_eq!(entry.split(' ').next(), Some(packages[j].name.as_str()));
+            }
+        }
+    }
+    assert_eq!(lock.dependencies(packages.len()), None);
+}
+
+/// `.rpm` files: what reads has every value decode to its entry's count, a checked header
+/// digest equal to the header's SHA-256, and a payload that is exactly the bytes after the
+/// main header; reading headers and payload in two steps gives the same package.
+pub fn rpm_reader(data: &[u8]) {
+    let whole = RpmPackage::read(data);
+    let mut rest = data;
+    let Ok(headers) = RpmHeaders::read(&mut rest) else {
+        assert!(whole.is_err());
+        return;
+    };
+    let payload = headers.check_payload(rest);
+    assert_eq!(
+        whole.as_ref().ok().map(|p| &p.payload),
+        payload.as_ref().ok()
+    );
+    for h in [headers.signature(), headers.header()] {
+        for (entry, value) in h.values() {
+            let n = match value {
+                TagValue::Char(v) | TagValue::Int8(v) | TagValue::Bin(v) => v.len(),
+                TagValue::Int16(v) => v.len(),
+                TagValue::Int32(v) => v.len(),
+                TagValue::Int64(v) => v.len(),
+                TagValue::String(_) => 1,
+                TagValue::StringArray(v) | TagValue::I18nString(v) => v.len(),
+                _ => continue,
+            };
+            assert_eq!(n, entry.count as usize, "tag {}", entry.tag);
+        }
+    }
+    if let Some(d) = headers.header_sha256() {
+        let actual =
+            consign_core::Digest::of(consign_core::Algorithm::Sha256, headers.header().as_bytes());
+        assert_eq!(*d, actual);
+    }
+    if let Ok(payload) = payload {
+        let sig = headers.signature().as_bytes().len();
+        let before = 96 + sig.next_multiple_of(8) + headers.header().as_bytes().len();
+        assert_eq!(payload.written.size as usize, data.len() - before);
+        assert_eq!(
+            payload.written.sha256().copied(),
+            Some(consign_core::Digest::of(
+                consign_core::Algorithm::Sha256,
+                &data[before..]
+            ))
+        );
+    }
 }
 
 fn material() -> VerificationMaterial {

@@ -37,13 +37,31 @@ pub enum SbomError {
         manifest: PathBuf,
     },
     /// `Cargo.lock` is not a lock file Cargo writes.
-    #[error("cannot parse {}: {source}", path.display())]
+    #[error("cannot parse {}: {source}", lockfile_name(path.as_deref()))]
     Lockfile {
-        /// The lock file.
-        path: PathBuf,
+        /// The lock file, when it was read from one.
+        path: Option<PathBuf>,
         /// The TOML parser's error.
         #[source]
         source: Box<toml::de::Error>,
+    },
+    /// A `Cargo.lock` checksum that is not a SHA-256 digest, or contradicts another.
+    #[error(
+        "{}: the checksum {value:?} of {package} {version} is unusable: {reason}; run \
+         `cargo update --workspace` to have Cargo write the lock file again",
+        lockfile_name(path.as_deref())
+    )]
+    LockfileChecksum {
+        /// The lock file, when it was read from one.
+        path: Option<PathBuf>,
+        /// The package.
+        package: String,
+        /// Its version.
+        version: String,
+        /// The checksum as written.
+        value: String,
+        /// What is wrong with it.
+        reason: &'static str,
     },
     /// `rustc` does not know the target triple.
     #[error("unknown target triple {triple:?}: {detail} (see `rustc --print target-list`)")]
@@ -115,4 +133,8 @@ pub enum SbomError {
     /// An SBOM file name that is not a valid artifact name.
     #[error(transparent)]
     Artifact(#[from] consign_core::ManifestError),
+}
+
+fn lockfile_name(path: Option<&std::path::Path>) -> String {
+    path.map_or_else(|| "Cargo.lock".to_owned(), |p| p.display().to_string())
 }

@@ -7,7 +7,8 @@
 //!   checksums, sources and dependency edges) and the files it ships.
 //! - [`cargo`](Inventory::from_cargo): [`Inventory::from_cargo`] resolves a workspace member for
 //!   a [`TargetTriple`] and a set of [`Features`] the way Cargo does, listing only the crates
-//!   that build compiles.
+//!   that build compiles; [`LockFile`] reads a `Cargo.lock` on its own (packages, sources,
+//!   checksums, dependencies).
 //! - [`license`]: [`LicenseExpression`], SPDX expressions parsed and normalized; [`License`].
 //! - [`purl`]: package URLs for Cargo crates.
 //! - [`document`]: [`Sbom`] writes CycloneDX 1.6/1.5 and SPDX 2.3 JSON [`Document`]s,
@@ -49,6 +50,7 @@ pub mod license;
 pub mod purl;
 mod spdx;
 
+pub use cargo::lock::{LockFile, LockedPackage};
 pub use cargo::{CargoOptions, Features, GraphSource, LicensePolicy, TargetTriple};
 pub use document::{CdxVersion, Document, Format, Sbom, SbomOptions};
 pub use error::SbomError;

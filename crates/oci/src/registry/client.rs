@@ -13,10 +13,11 @@ use rustls::crypto::CryptoProvider;
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 
-use super::auth::{AuthState, Challenge, TokenAnswer, basic_header, parse_challenge};
+use super::auth::{AuthState, TokenAnswer, basic_header};
 use super::code::{RegistryMessage, parse_messages};
+use super::header::{Challenge, RetryAfter};
 use super::limits::{MAX_TOKEN_BODY, no_downgrade, read_capped, same_origin};
-use super::retry::{RetryPolicy, parse_retry_after, status_is_transient};
+use super::retry::{RetryPolicy, status_is_transient};
 use super::{Credentials, RegistryError};
 use crate::{Error, Reference, Repository, registry_is_loopback};
 
@@ -593,7 +594,8 @@ impl Client {
                     .headers()
                     .get(RETRY_AFTER)
                     .and_then(|v| v.to_str().ok())
-                    .and_then(|v| parse_retry_after(v, SystemTime::now()));
+                    .and_then(RetryAfter::parse)
+                    .map(|r| r.wait(SystemTime::now()));
                 let messages = error_messages(response).await;
                 let last = if messages.is_empty() {
                     format!("HTTP {status}")
@@ -614,7 +616,7 @@ impl Client {
             (state.challenge.clone(), state.token(&scope.key()))
         };
         match (challenge, &self.inner.credentials) {
-            (Some(Challenge::Basic), Credentials::Basic { username, password }) => {
+            (Some(Challenge::Basic { .. }), Credentials::Basic { username, password }) => {
                 Ok(Some(basic_header(username, password)))
             }
             (Some(Challenge::Bearer { .. }), _) => match token {
@@ -648,7 +650,7 @@ impl Client {
             .get(WWW_AUTHENTICATE)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("");
-        let challenge = parse_challenge(header).ok_or_else(|| RegistryError::Auth {
+        let challenge = Challenge::parse(header).ok_or_else(|| RegistryError::Auth {
             registry: registry.clone(),
             detail: format!("{what}: 401 with an unusable WWW-Authenticate {header:?}"),
         })?;
@@ -656,7 +658,7 @@ impl Client {
         // one challenge per attempt), so a refused password ends as a 401 status error.
         self.lock_auth().challenge = Some(challenge.clone());
         match challenge {
-            Challenge::Basic => {
+            Challenge::Basic { .. } => {
                 if matches!(self.inner.credentials, Credentials::Anonymous) {
                     return Err(RegistryError::Auth {
                         registry,
@@ -680,7 +682,8 @@ impl Client {
     /// Fetches (and caches) a bearer token for `scope` from the challenge's realm.
     async fn fetch_token(&self, scope: &Scope) -> Result<Option<String>, RegistryError> {
         let registry = self.inner.registry.clone();
-        let Some(Challenge::Bearer { realm, service }) = self.lock_auth().challenge.clone() else {
+        let Some(Challenge::Bearer { realm, service, .. }) = self.lock_auth().challenge.clone()
+        else {
             return Ok(None);
         };
         let auth_error = |detail: String| RegistryError::Auth {

@@ -112,11 +112,14 @@ pub enum RegistryError {
         /// What failed, and what to do.
         detail: String,
     },
-    /// The Docker configuration file cannot be read or parsed.
-    #[error("cannot use Docker config {}: {detail}", path.display())]
+    /// The Docker configuration cannot be read or parsed, or names credentials consign cannot
+    /// use.
+    #[error("cannot use Docker config {}: {detail}", config_name(path.as_deref()))]
     DockerConfig {
-        /// The file.
-        path: PathBuf,
+        /// The file, when it was read from one ([`DockerConfig::from_json`] has none).
+        ///
+        /// [`DockerConfig::from_json`]: super::DockerConfig::from_json
+        path: Option<PathBuf>,
         /// What is wrong with it.
         detail: String,
     },
@@ -162,6 +165,10 @@ pub enum RegistryError {
         /// The failure.
         last: String,
     },
+}
+
+fn config_name(path: Option<&std::path::Path>) -> String {
+    path.map_or_else(|| "(JSON)".to_owned(), |p| p.display().to_string())
 }
 
 fn registry_messages(errors: &[RegistryMessage]) -> String {

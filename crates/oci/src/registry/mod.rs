@@ -5,8 +5,11 @@
 //!   [`Client::pull_manifest`], [`Client::manifest_descriptor`]), mounts ([`Client::mount_blob`]), tags
 //!   ([`Client::list_tags`]) and referrers ([`Client::referrers`]).
 //! - [`BlobSource`]: a file (read one chunk at a time, so uploads resume), bytes, or a reader.
-//! - [`Credentials`]: anonymous, explicit, or from `~/.docker/config.json` and credential
-//!   helpers; Basic and Bearer-token challenges are answered, tokens cached per scope.
+//! - [`Credentials`]: anonymous, explicit, or from `~/.docker/config.json` ([`DockerConfig`])
+//!   and credential helpers; Basic and Bearer-token challenges are answered, tokens cached per
+//!   scope.
+//! - [`header`]: the response headers the client acts on, parsed: [`header::Challenge`]
+//!   (`WWW-Authenticate`), [`header::next_link`] (`Link`), [`header::RetryAfter`].
 //! - [`RetryPolicy`]: deterministic exponential backoff on 5xx, 408, 429 (honouring
 //!   `Retry-After`) and dropped connections, bounded by a deadline per request.
 //!
@@ -59,7 +62,9 @@ mod auth;
 mod blob;
 pub(crate) mod client;
 mod code;
+mod docker_config;
 mod error;
+pub mod header;
 mod helper;
 mod limits;
 mod manifest;
@@ -71,6 +76,7 @@ pub use auth::Credentials;
 pub use blob::{BlobOutcome, PushedBlob};
 pub use client::{Client, ClientOptions, TransferStats};
 pub use code::{ErrorCode, RegistryMessage};
+pub use docker_config::DockerConfig;
 pub use error::RegistryError;
 pub use manifest::{FetchedManifest, MAX_MANIFEST_SIZE};
 pub use referrers::referrers_tag;

@@ -1,6 +1,6 @@
-//! [`RpmError`]: what only rpm packages meet.
+//! [`RpmError`]: what only rpm packages meet, written or read.
 
-use consign_core::{RelPath, SourceDate};
+use consign_core::{Digest, RelPath, SourceDate};
 
 use crate::compress::Codec;
 
@@ -51,5 +51,63 @@ pub enum RpmError {
         what: &'static str,
         /// Its size.
         size: u64,
+    },
+    /// Not an rpm: the file does not start with the lead's magic bytes.
+    #[error("not an rpm package: it does not start with the lead's magic bytes (ed ab ee db)")]
+    NotRpm,
+    /// The input ends inside a part of the package.
+    #[error("the rpm package ends inside its {part}: the file is truncated")]
+    Truncated {
+        /// `lead`, `signature header` or `main header`.
+        part: &'static str,
+    },
+    /// A part of the package breaks the format.
+    #[error("damaged rpm package: the {part} is malformed: {reason}")]
+    Malformed {
+        /// `lead`, `signature header` or `main header`.
+        part: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The main header lacks a tag every package has.
+    #[error("the rpm's main header has no {name} (tag {tag})")]
+    MissingTag {
+        /// The tag number.
+        tag: u32,
+        /// What it holds.
+        name: &'static str,
+    },
+    /// Bytes of the package do not hash to the digest its headers record for them.
+    #[error(
+        "the rpm's {what} does not match its recorded digest: recorded {recorded}, computed \
+         {actual}; the package was changed or damaged after it was built"
+    )]
+    DigestMismatch {
+        /// `main header` or `payload`.
+        what: &'static str,
+        /// The digest the package records.
+        recorded: Box<Digest>,
+        /// The digest of the bytes read.
+        actual: Box<Digest>,
+    },
+    /// The package is larger or smaller than its signature header says.
+    #[error(
+        "the rpm's {what} is {actual} bytes, its signature header says {recorded}: the package \
+         is truncated or has bytes appended"
+    )]
+    SizeMismatch {
+        /// What was measured.
+        what: &'static str,
+        /// The size recorded.
+        recorded: u64,
+        /// The size read.
+        actual: u64,
+    },
+    /// The package could not be read.
+    #[error("cannot read the rpm package: {source}")]
+    Read {
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
     },
 }

@@ -1,4 +1,6 @@
-//! RPM packages: [`Rpm`] writes a [`FileTree`] and its [`PackageMeta`] as a binary `.rpm`.
+//! RPM packages: [`Rpm`] writes a [`FileTree`] and its [`PackageMeta`] as a binary `.rpm`;
+//! [`RpmPackage`] reads one back (lead, headers by tag, identity) and checks the digests it
+//! records against its bytes.
 //!
 //! The package is the v4 format every rpm from 4.14 to 6 installs: a lead, a signature header
 //! (SHA-256 of the main header, sizes, space reserved for a signature), the main header, and
@@ -61,6 +63,7 @@ mod deps;
 mod error;
 mod files;
 mod header;
+mod read;
 mod spec;
 mod tags;
 
@@ -78,6 +81,9 @@ use crate::spool::SpoolWriter;
 #[cfg(feature = "cargo")]
 pub use cargo::{CargoRpm, CargoTarget};
 pub use error::RpmError;
+pub use read::{
+    HeaderEntry, RpmHeader, RpmHeaders, RpmLead, RpmPackage, RpmPayload, TagType, TagValue,
+};
 pub use spec::{ChangelogEntry, FileAttrs, RelationKind, RpmSpec, Scriptlet, ScriptletKind};
 
 /// Behaviour switches for [`Rpm`].

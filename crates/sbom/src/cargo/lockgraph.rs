@@ -46,23 +46,23 @@ pub(crate) fn graph(
         .map(|p| ((p.name.as_str(), p.version.to_string()), p))
         .collect();
     let versions: Option<Vec<Version>> = lock
-        .package
+        .packages
         .iter()
         .map(|p| Version::parse(&p.version).ok())
         .collect();
     let Some(versions) = versions else {
         return Ok(None);
     };
-    let mut nodes = Vec::with_capacity(lock.package.len());
-    let mut infos = Vec::with_capacity(lock.package.len());
+    let mut nodes = Vec::with_capacity(lock.packages.len());
+    let mut infos = Vec::with_capacity(lock.packages.len());
     let mut root = None;
-    for (i, locked) in lock.package.iter().enumerate() {
+    for (i, locked) in lock.packages.iter().enumerate() {
         let Some(deps) = lock.dependencies(i) else {
             return Ok(None);
         };
         let candidates: Vec<(usize, &str, &Version)> = deps
             .iter()
-            .map(|&j| (j, lock.package[j].name.as_str(), &versions[j]))
+            .map(|&j| (j, lock.packages[j].name.as_str(), &versions[j]))
             .collect();
         match locked.source.as_deref() {
             None => {

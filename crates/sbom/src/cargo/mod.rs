@@ -8,7 +8,7 @@
 //! requested build really compiles; checksums come from `Cargo.lock`.
 
 mod graph;
-mod lock;
+pub(crate) mod lock;
 mod lockgraph;
 mod metadata;
 pub(crate) mod resolve;

@@ -1,0 +1,6 @@
+#![no_main]
+
+#[path = "../../tests/fuzz/bodies.rs"]
+mod bodies;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| bodies::cargo_lock(data));
