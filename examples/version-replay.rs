@@ -5,7 +5,7 @@
 //! ```text
 //! version-replay --git-dir DIR [--last N] [--tag-pattern 'v{version}'] [--package NAME] [--path DIR]
 //!                [--below-1-0 cargo|semver] [--unconventional ignore|patch] [--initial V]
-//!                [--verbose]
+//!                [--verbose] [--groups]
 //! ```
 //!
 //! `--below-1-0 cargo` (the default) bumps the minor for a breaking change and the patch for
@@ -15,6 +15,12 @@
 //! release is reachable (default 0.1.0; semantic-release starts at 1.0.0). Exits 0 whatever
 //! the agreement. `--path DIR` (repeatable) counts only the commits that change files under
 //! DIR, for a package of a monorepo.
+//!
+//! `--groups` prints, instead of the verdicts, one tab-separated line per commit of each
+//! replayed range `PREVIOUS..TAG` (as `git log PREVIOUS..TAG` lists it, reverts cancelled):
+//! `TAG PREVIOUS COMMIT GROUP`, GROUP being the release-notes section the commit is listed in
+//! or `-` (merges, and commits the notes leave out). `scripts/compare-git-cliff.sh` compares
+//! these with git-cliff's groups for the same ranges.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -24,7 +30,7 @@ use consign::version::{Level, Next, Options, Repo, TagPattern, Unconventional};
 const USAGE: &str = "\
 usage: version-replay --git-dir DIR [--last N] [--tag-pattern PATTERN] [--package NAME] [--path DIR]
                       [--below-1-0 cargo|semver] [--unconventional ignore|patch]
-                      [--initial VERSION] [--verbose]
+                      [--initial VERSION] [--verbose] [--groups]
 ";
 
 struct Args {
@@ -32,6 +38,7 @@ struct Args {
     last: usize,
     options: Options,
     verbose: bool,
+    groups: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -40,6 +47,7 @@ fn parse_args() -> Result<Args, String> {
         last: 20,
         options: Options::default(),
         verbose: false,
+        groups: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -74,6 +82,7 @@ fn parse_args() -> Result<Args, String> {
                 a.options = a.options.initial_version(v);
             }
             "--verbose" => a.verbose = true,
+            "--groups" => a.groups = true,
             "-h" | "--help" => return Err(String::new()),
             other => return Err(format!("unknown argument {other}")),
         }
@@ -104,6 +113,19 @@ fn run(a: &Args) -> Result<(), Box<dyn std::error::Error>> {
             .collect();
         let options = a.options.clone().skip_tags(same);
         let next = repo.next(tag.name(), &options)?;
+        if a.groups {
+            let previous = match &next {
+                Next::Release(r) => r.previous(),
+                Next::Nothing { previous, .. } => previous.as_ref(),
+            };
+            if let Some(previous) = previous {
+                for c in repo.commits_between(Some(previous.name()), tag.name())? {
+                    let group = c.group(&options).map_or("-", |g| g.title());
+                    println!("{}\t{}\t{}\t{group}", tag.name(), previous.name(), c.id());
+                }
+            }
+            continue;
+        }
         let (previous, level, count) = match &next {
             Next::Release(r) => (
                 r.previous()
@@ -145,7 +167,9 @@ fn run(a: &Args) -> Result<(), Box<dyn std::error::Error>> {
             }
         }
     }
-    println!("{agree} of {total} releases agree");
+    if !a.groups {
+        println!("{agree} of {total} releases agree");
+    }
     Ok(())
 }
 

@@ -523,3 +523,98 @@ fn paths_count_only_the_commits_that_change_them() {
     );
     assert_eq!(next_version(&git, &Options::default()), v("1.1.0"));
 }
+
+#[test]
+fn empty_ranges_are_answers_not_errors() {
+    let git = Git::init();
+    git.commit("feat: a");
+    git.tag("v1.0.0");
+    git.commit("fix: b");
+    let repo = Repo::open(&git.dir).expect("open");
+    // The same revision at both ends, and a `from` that already contains `to`.
+    assert!(
+        repo.commits_between(Some("HEAD"), "HEAD")
+            .expect("HEAD..HEAD")
+            .is_empty()
+    );
+    assert!(
+        repo.commits_between(Some("HEAD"), "v1.0.0")
+            .expect("HEAD..v1.0.0")
+            .is_empty()
+    );
+    let o = Options::default();
+    let notes = ReleaseNotes::new("Unreleased", &[], &o).section();
+    assert_eq!(notes, "## [Unreleased]\n\nNo notable changes.\n");
+    // A range of commits that all count for nothing: listed, no release.
+    git.run(&["checkout", "-q", "--detach", "v1.0.0"]);
+    git.commit("docs: only words");
+    match next(&git, &o) {
+        Next::Nothing { previous, commits } => {
+            assert_eq!(previous.map(|p| p.name().to_string()), v("v1.0.0"));
+            assert_eq!(commits.len(), 1);
+        }
+        Next::Release(r) => panic!("released {}", r.version()),
+    }
+}
+
+#[test]
+fn tags_of_other_objects_and_versions_that_are_not_semver_are_not_releases() {
+    let git = Git::init();
+    git.commit("feat: a");
+    git.tag("v1.0.0");
+    git.commit("fix: b");
+    // A version-looking tag of a tree and of a blob, a tag of a tag, and SemVer look-alikes.
+    git.run(&["tag", "v8.0.0", "HEAD^{tree}"]);
+    let blob = git.run(&["rev-parse", "HEAD:changes"]);
+    git.run(&["tag", "v9.0.0", &blob]);
+    git.run(&["tag", "-a", "-m", "tag of a tag", "nightly", "v1.0.0"]);
+    for name in [
+        "v1.0.1.0", "v1.0", "v 1.0.2", "v1.0.2-", "v1.0.2+", "V1.0.3",
+    ] {
+        // git refuses some of these names itself; those that exist must not count.
+        let _ = git.command(&["tag", name]).output();
+    }
+    let Next::Release(r) = next(&git, &Options::default()) else {
+        panic!("a fix since v1.0.0")
+    };
+    assert_eq!(r.version().to_string(), "1.0.1");
+    assert_eq!(r.previous().map(|p| p.name()), Some("v1.0.0"));
+    let names: Vec<String> = Repo::open(&git.dir)
+        .expect("open")
+        .release_tags(&Options::default())
+        .expect("tags")
+        .iter()
+        .map(|t| t.name().to_string())
+        .collect();
+    assert_eq!(names, ["v1.0.0"]);
+}
+
+#[test]
+fn notes_of_a_shallow_history_name_the_fix() {
+    let git = Git::init();
+    git.commit("feat: a");
+    git.tag("v1.0.0");
+    git.commit("fix: b");
+    git.commit("fix: c");
+    let clones = tempfile::tempdir().expect("temp dir");
+    let shallow = clones.path().join("shallow");
+    git.run(&[
+        "clone",
+        "-q",
+        "--depth",
+        "1",
+        &format!("file://{}", git.dir.display()),
+        shallow.to_str().expect("utf-8 path"),
+    ]);
+    let repo = Repo::open(&shallow).expect("open the clone");
+    let err = repo
+        .commits_between(None, "HEAD")
+        .expect_err("the whole history is not there");
+    assert!(matches!(err, Error::Shallow { .. }), "{err:?}");
+    assert!(err.to_string().contains("--unshallow"), "{err}");
+    // The tag itself was not fetched: naming it is a revision error that names it.
+    let err = repo
+        .commits_between(Some("v1.0.0"), "HEAD")
+        .expect_err("no tag in the clone");
+    assert!(err.to_string().contains("v1.0.0"), "{err}");
+}

@@ -20,7 +20,7 @@ use consign::version::{
     plan_crates,
 };
 use git::Git;
-use workspace::{SEPARATE, SHARED, lock, members, package_list, read, write_files};
+use workspace::{QUOTED, SEPARATE, SHARED, lock, members, package_list, read, write_files};
 
 fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
     list.iter()
@@ -128,6 +128,90 @@ fn whole_workspace_bump_keeps_every_other_byte() {
         .bump_all(&new)
         .expect("bump");
     assert!(again.is_empty());
+}
+
+#[test]
+fn bumps_keep_the_quotes_and_operators_of_each_literal() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let root = tmp.path();
+    write_files(root, QUOTED);
+    lock(root);
+    assert_eq!(
+        members(root),
+        pairs(&[("quoted", "1.2.3"), ("user", "0.1.0")])
+    );
+    let before: BTreeMap<&str, String> = [
+        "Cargo.toml",
+        "quoted/Cargo.toml",
+        "user/Cargo.toml",
+        "Cargo.lock",
+    ]
+    .into_iter()
+    .map(|p| (p, read(root, p)))
+    .collect();
+    let versions = BTreeMap::from([
+        ("quoted".to_string(), Version::new(1, 3, 0)),
+        ("user".to_string(), Version::new(0, 2, 0)),
+    ]);
+    Workspace::open(root)
+        .expect("open workspace")
+        .bump(&versions)
+        .expect("bump")
+        .write()
+        .expect("write");
+
+    // Each literal keeps its kind of string, its operator and its spacing; nothing else moves.
+    let expect = |path: &str, replacements: &[(&str, &str)]| {
+        let mut text = before[path].clone();
+        for (from, to) in replacements {
+            assert_eq!(text.matches(from).count(), 1, "{from:?} once in {path}");
+            text = text.replace(from, to);
+        }
+        assert_eq!(read(root, path), text, "{path}");
+    };
+    expect(
+        "Cargo.toml",
+        &[("version = '1.2.3' }", "version = '1.3.0' }")],
+    );
+    expect(
+        "quoted/Cargo.toml",
+        &[("version = '1.2.3'   #", "version = '1.3.0'   #")],
+    );
+    expect(
+        "user/Cargo.toml",
+        &[
+            (r#"version = """0.1.0""""#, r#"version = """0.2.0""""#),
+            (
+                r#"{ version = "=1.2.3", path"#,
+                r#"{ version = "=1.3.0", path"#,
+            ),
+            ("version = '= 1.2.3' # exact", "version = '= 1.3.0' # exact"),
+            (
+                "quoted.version = '''~1.2.3'''",
+                "quoted.version = '''~1.3.0'''",
+            ),
+            (r#"version = ">= 1.2" }"#, r#"version = ">= 1.3.0" }"#),
+        ],
+    );
+    expect(
+        "Cargo.lock",
+        &[
+            (
+                "name = \"quoted\"\nversion = \"1.2.3\"",
+                "name = \"quoted\"\nversion = \"1.3.0\"",
+            ),
+            (
+                "name = \"user\"\nversion = \"0.1.0\"",
+                "name = \"user\"\nversion = \"0.2.0\"",
+            ),
+        ],
+    );
+    // Cargo reads every literal, and the lock file needs no change.
+    assert_eq!(
+        members(root),
+        pairs(&[("quoted", "1.3.0"), ("user", "0.2.0")])
+    );
+    package_list(root, "user");
 }
 
 #[test]

@@ -184,3 +184,56 @@ pub const SEPARATE: &[(&str, &str)] = &[
     ),
     ("crates/delta/src/lib.rs", "pub fn delta() {}\n"),
 ];
+
+/// A workspace whose version literals are written in every form TOML allows: single-quoted
+/// (literal) strings, multi-line strings, requirements with spaces after the operator, inline
+/// tables, dotted keys and dependency tables. `quoted` moves from 1.2.3; `user` depends on it.
+pub const QUOTED: &[(&str, &str)] = &[
+    (
+        "Cargo.toml",
+        r#"[workspace]
+members = ['quoted', 'user']
+resolver = '2'
+
+[workspace.dependencies]
+quoted = { path = 'quoted', version = '1.2.3' } # literal string in an inline table
+"#,
+    ),
+    (
+        "quoted/Cargo.toml",
+        r#"[package]
+name = 'quoted'
+version = '1.2.3'   # a literal string
+edition = '2021'
+license = 'MIT'
+description = 'q'
+"#,
+    ),
+    ("quoted/src/lib.rs", "pub fn quoted() {}\n"),
+    (
+        "user/Cargo.toml",
+        r#"[package]
+name = "user"
+version = """0.1.0"""
+edition = "2021"
+license = "MIT"
+description = "u"
+
+[dependencies]
+quoted = { version = "=1.2.3", path = "../quoted" }
+
+[dev-dependencies.quoted]
+path = '../quoted'
+version = '= 1.2.3' # exact, spaced
+
+[build-dependencies]
+quoted.path = "../quoted"
+quoted.version = '''~1.2.3'''
+
+[target.'cfg(unix)'.dependencies]
+quoted = { path = "../quoted", version = ">= 1.2" }
+"#,
+    ),
+    ("user/build.rs", "fn main() {}\n"),
+    ("user/src/lib.rs", "pub use quoted::quoted;\n"),
+];

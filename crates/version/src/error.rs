@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use consign_core::IoError;
+use consign_core::sign::{SignError, SignatureFormat};
 
 /// A history that cannot be read, a plan that cannot be made or a manifest that cannot be
 /// edited.
@@ -143,6 +144,56 @@ pub enum Error {
         path: PathBuf,
         /// The version.
         version: String,
+    },
+    /// A tagger identity git would refuse.
+    #[error("invalid tagger {text:?}: {reason}")]
+    Tagger {
+        /// The identity given.
+        text: String,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// A tag that cannot be written as git would read it: a name git refuses, or a message
+    /// with a line git would take for a signature.
+    #[error("cannot create tag {name:?}: {reason}")]
+    TagObject {
+        /// The tag's name.
+        name: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A signer that cannot make what a signed git tag carries: an armored detached OpenPGP
+    /// signature.
+    #[error(
+        "key {key} signs {} only: a signed git tag needs an armored OpenPGP signature; use an \
+         OpenPGP key",
+        formats.iter().map(|f| f.to_string()).collect::<Vec<_>>().join(", ")
+    )]
+    TagSigner {
+        /// The signer's key.
+        key: String,
+        /// What it can produce (or what it produced).
+        formats: Vec<SignatureFormat>,
+    },
+    /// Signing the tag failed.
+    #[error("cannot sign tag {tag}: {source}")]
+    Sign {
+        /// The tag's name.
+        tag: String,
+        /// The signer's error.
+        #[source]
+        source: SignError,
+    },
+    /// The tag already exists and names another object.
+    #[error(
+        "tag {name} already exists (object {existing}) and differs from the one asked for: \
+         delete it (`git tag -d {name}`) or release under another name"
+    )]
+    TagExists {
+        /// The tag's name.
+        name: String,
+        /// The object the existing reference names.
+        existing: String,
     },
 }
 

@@ -15,6 +15,9 @@
 //!   notes; merges, reverts and non-UTF-8 messages handled as documented there.
 //! - [`workspace`]: [`Workspace`] — members and versions; [`Edits`] move them (manifests,
 //!   `[workspace.dependencies]`, `Cargo.lock`) keeping comments and formatting.
+//! - [`annotated`]: [`AnnotatedTag`] — the release's annotated tag, written in-process
+//!   ([`Repo::create_tag`]) and optionally OpenPGP-signed through consign-core's [`Signer`]
+//!   seam, so that `git verify-tag` accepts it.
 //! - [`crates`]: [`plan_crates`] — per-crate releases from per-crate tags.
 //! - [`notes`]: [`ReleaseNotes`] — Markdown grouped by type, breaking changes first, with
 //!   links on a known [`Forge`] ([`forge`]); [`changelog`]: [`update_changelog`] for a Keep a
@@ -59,9 +62,12 @@
 //! update_changelog_file("CHANGELOG.md", &notes)?;
 //! # Ok::<(), consign_version::Error>(())
 //! ```
+//!
+//! [`Signer`]: consign_core::sign::Signer
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod annotated;
 pub mod changelog;
 pub mod commit;
 pub mod crates;
@@ -74,6 +80,7 @@ pub mod rules;
 pub mod tag;
 pub mod workspace;
 
+pub use annotated::{AnnotatedTag, CreatedTag, ObjectId, Tagger};
 pub use changelog::{CHANGELOG_HEADER, update_changelog, update_changelog_file};
 pub use commit::{Commit, CommitId, Conventional, Group, cancel_reverts};
 pub use crates::{CratePlan, Dependents, Reason, plan_crates};

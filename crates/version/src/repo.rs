@@ -154,8 +154,8 @@ impl Repo {
         })
     }
 
-    /// Every tag, peeled to the object it finally names (tags that cannot be peeled, such as
-    /// tags of missing objects in a partial clone, are left out).
+    /// Every tag of a commit, peeled (tags of trees and blobs, and tags that cannot be peeled,
+    /// such as tags of missing objects in a partial clone, are left out).
     pub(crate) fn tags(&self) -> Result<Vec<RawTag>> {
         let platform = self
             .git
@@ -166,11 +166,18 @@ impl Repo {
         for reference in iter {
             let mut reference = reference.map_err(|e| Error::git("read a tag", e))?;
             let name = reference.name().shorten().to_str_lossy().into_owned();
-            if let Ok(target) = reference.peel_to_id() {
-                tags.push(RawTag {
-                    name,
-                    target: target.detach(),
-                });
+            let Ok(target) = reference.peel_to_id() else {
+                continue;
+            };
+            let target = target.detach();
+            let is_commit = self
+                .git
+                .try_find_header(target)
+                .ok()
+                .flatten()
+                .is_some_and(|h| h.kind() == gix::objs::Kind::Commit);
+            if is_commit {
+                tags.push(RawTag { name, target });
             }
         }
         tags.sort_by(|a, b| a.name.cmp(&b.name));

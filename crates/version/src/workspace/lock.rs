@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use semver::Version;
-use toml_edit::{DocumentMut, Value};
+use toml_edit::DocumentMut;
 
 use crate::error::{Error, Result};
 
@@ -35,7 +35,7 @@ pub(crate) fn update(
             && let Some(value) = package.get_mut("version").and_then(|v| v.as_value_mut())
             && value.as_str() == Some(old.to_string().as_str())
         {
-            replace(value, &new.to_string());
+            super::replace_string(value, &new.to_string());
         }
         let Some(deps) = package
             .get_mut("dependencies")
@@ -53,15 +53,9 @@ pub(crate) fn update(
             if let Some((old, new)) = changes.get(name)
                 && version == old.to_string()
             {
-                replace(dep, &format!("{name} {new}"));
+                super::replace_string(dep, &format!("{name} {new}"));
             }
         }
     }
     Ok(doc.to_string())
-}
-
-fn replace(value: &mut Value, text: &str) {
-    let decor = value.decor().clone();
-    *value = Value::from(text);
-    *value.decor_mut() = decor;
 }

@@ -326,8 +326,8 @@ impl Workspace {
                 && let (Some(new), Some(item)) = (
                     workspace_version,
                     doc.get_mut("workspace")
-                        .and_then(|w| w.get_mut("package"))
-                        .and_then(|p| p.get_mut("version")),
+                        .and_then(|w| child_mut(w, "package"))
+                        .and_then(|p| child_mut(p, "version")),
                 )
             {
                 set_string(item, &new.to_string());
@@ -338,7 +338,7 @@ impl Workspace {
                 .and_then(Item::as_str)
                 .map(str::to_string);
             if let Some((_, new)) = own_name.as_deref().and_then(|n| changes.get(n))
-                && let Some(item) = doc.get_mut("package").and_then(|p| p.get_mut("version"))
+                && let Some(item) = doc.get_mut("package").and_then(|p| child_mut(p, "version"))
                 && !inherits(item)
             {
                 set_string(item, &new.to_string());
@@ -415,13 +415,38 @@ fn update_requirement(
     }
 }
 
-/// Replaces a string value, keeping the comments and spaces around it.
+/// Replaces a string value, keeping its quotes and the comments and spaces around it.
 fn set_string(item: &mut Item, text: &str) {
     if let Some(value) = item.as_value_mut() {
-        let decor = value.decor().clone();
-        *value = Value::from(text);
-        *value.decor_mut() = decor;
+        replace_string(value, text);
     }
+}
+
+/// Replaces a string value with `text` written in the same kind of string as before — basic
+/// (`"…"`), literal (`'…'`) or their multi-line forms — keeping the comments and spaces
+/// around it. A literal string cannot hold `'` or a line break: such text is written as a
+/// basic string.
+pub(crate) fn replace_string(value: &mut Value, text: &str) {
+    let decor = value.decor().clone();
+    let raw = match &*value {
+        Value::String(s) => s.as_repr().and_then(|r| r.as_raw().as_str()),
+        _ => None,
+    };
+    let quote = [r#"""""#, "'''", "'"]
+        .into_iter()
+        .find(|q| raw.is_some_and(|r| r.starts_with(q)));
+    let fits = |q: &str| !q.starts_with('\'') || !text.contains(['\'', '\n', '\r']);
+    let same_kind = quote
+        .filter(|q| fits(q))
+        .and_then(|q| format!("{q}{text}{q}").parse::<Value>().ok());
+    *value = same_kind.unwrap_or_else(|| Value::from(text));
+    *value.decor_mut() = decor;
+}
+
+/// The entry `key` of a table, if there is one. (`Item::get_mut` would insert an empty entry,
+/// and turn a missing table into `key = {}`.)
+fn child_mut<'a>(item: &'a mut Item, key: &str) -> Option<&'a mut Item> {
+    item.as_table_like_mut()?.get_mut(key)
 }
 
 fn inherits(item: &Item) -> bool {
@@ -480,7 +505,7 @@ fn for_each_dependency_table_mut(doc: &mut DocumentMut, f: &mut dyn FnMut(&mut d
     if let Some(targets) = doc.get_mut("target").and_then(Item::as_table_like_mut) {
         for (_, target) in targets.iter_mut() {
             for (name, _) in KINDS {
-                if let Some(t) = target.get_mut(name).and_then(Item::as_table_like_mut) {
+                if let Some(t) = child_mut(target, name).and_then(Item::as_table_like_mut) {
                     f(t);
                 }
             }
@@ -488,7 +513,7 @@ fn for_each_dependency_table_mut(doc: &mut DocumentMut, f: &mut dyn FnMut(&mut d
     }
     if let Some(t) = doc
         .get_mut("workspace")
-        .and_then(|w| w.get_mut("dependencies"))
+        .and_then(|w| child_mut(w, "dependencies"))
         .and_then(Item::as_table_like_mut)
     {
         f(t);

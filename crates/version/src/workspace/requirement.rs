@@ -3,7 +3,7 @@
 use semver::{Op, Version, VersionReq};
 
 /// The requirement `req` rewritten for `new`: a single `=`, `^`, `~`, `>=` or bare comparator
-/// keeps its operator and names the whole new version (`"0.1"` → `"0.2.0"`, `"=0.1.0"` →
+/// keeps its operator (spacing included) and names the whole new version (`"0.1"` → `"0.2.0"`, `"=0.1.0"` →
 /// `"=0.2.0"`); any other requirement is kept when it already accepts `new`. `None` when it
 /// cannot be rewritten without changing its meaning.
 pub(crate) fn rewrite(req: &str, new: &Version) -> Option<String> {
@@ -18,11 +18,13 @@ pub(crate) fn rewrite(req: &str, new: &Version) -> Option<String> {
         _ => false,
     };
     if simple {
-        let op: String = trimmed
-            .chars()
-            .take_while(|c| matches!(c, '=' | '^' | '~' | '>'))
-            .collect();
-        return Some(format!("{op}{new}"));
+        // The operator as written, with its spacing (`= 1.2.3` stays `= …`), and the spaces
+        // around the requirement.
+        let op_len = trimmed.find(|c: char| c.is_ascii_digit())?;
+        let op = &trimmed[..op_len];
+        let lead = &req[..req.len() - req.trim_start().len()];
+        let trail = &req[req.trim_end().len()..];
+        return Some(format!("{lead}{op}{new}{trail}"));
     }
     parsed.matches(new).then(|| req.to_string())
 }
@@ -41,6 +43,9 @@ mod tests {
         assert_eq!(rewrite("^0.1.0", &v).as_deref(), Some("^0.2.0"));
         assert_eq!(rewrite("~0.1.0", &v).as_deref(), Some("~0.2.0"));
         assert_eq!(rewrite(">=0.1.0", &v).as_deref(), Some(">=0.2.0"));
+        assert_eq!(rewrite("= 0.1.0", &v).as_deref(), Some("= 0.2.0"));
+        assert_eq!(rewrite(" ^0.1 ", &v).as_deref(), Some(" ^0.2.0 "));
+        assert_eq!(rewrite(">= 0.1", &v).as_deref(), Some(">= 0.2.0"));
         assert_eq!(rewrite(">=0.1, <0.3", &v).as_deref(), Some(">=0.1, <0.3"));
         assert_eq!(rewrite(">=0.1, <0.2", &v), None);
         assert_eq!(rewrite("*", &v).as_deref(), Some("*"));
