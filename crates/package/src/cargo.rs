@@ -1,10 +1,17 @@
 //! What the Cargo readers of `.deb` ([`crate::deb::CargoDeb`]) and `.rpm`
 //! ([`crate::rpm::CargoRpm`]) share: the input shape [`CargoTarget`] (platform, profile,
-//! variants) and the mapping from a profile and target to Cargo's build directory.
+//! variants), the mapping from a profile and target to Cargo's build directory, and the
+//! build keys both tables may carry ([`BuildSettings`]).
+
+#[cfg(any(feature = "deb", feature = "rpm"))]
+pub(crate) mod elf;
+#[cfg(any(feature = "deb", feature = "rpm"))]
+pub(crate) mod glob;
 
 use std::path::{Path, PathBuf};
 
 use consign_core::{Platform, PlatformError};
+#[cfg(any(feature = "deb", feature = "rpm"))]
 use serde_json::{Map, Value};
 
 /// What to package from a Cargo workspace member: the platform built for, the Cargo profile,
@@ -134,6 +141,21 @@ pub enum CargoError {
         /// The path or pattern, resolved.
         pattern: String,
     },
+    /// A packaged file that starts like an ELF file but whose headers or dynamic section
+    /// cannot be read, met while computing automatic dependencies.
+    #[error(
+        "{key}: {path} looks like an ELF file but cannot be read ({source}): \
+         fix or leave out the file, or list the dependencies instead of computing them"
+    )]
+    Elf {
+        /// The key asking for automatic dependencies.
+        key: String,
+        /// The file on disk.
+        path: PathBuf,
+        /// What the ELF reader found.
+        #[source]
+        source: object::read::Error,
+    },
 }
 
 impl CargoError {
@@ -143,14 +165,151 @@ impl CargoError {
             CargoError::UnknownKey { key, .. }
             | CargoError::BadKey { key, .. }
             | CargoError::Invalid { key, .. }
-            | CargoError::AssetNotFound { key, .. } => key,
+            | CargoError::AssetNotFound { key, .. }
+            | CargoError::Elf { key, .. } => key,
         }
+    }
+}
+
+/// The keys of a packaging table that concern building rather than packaging (cargo-deb's
+/// `features`, `default-features`, `profile`, `separate-debug-symbols`,
+/// `compress-debug-symbols`, `dbgsym`, `strip`): consign packages what was built, so it
+/// records them for the caller, which builds (or checks its build) accordingly.
+///
+/// ```
+/// use consign_package::cargo::BuildSettings;
+///
+/// let settings = BuildSettings::default();
+/// assert!(settings.default_features && settings.features.is_empty());
+/// assert_eq!(settings.cargo_args(), Vec::<String>::new());
+/// let mut settings = BuildSettings::default();
+/// settings.features = vec!["tls".into(), "zstd".into()];
+/// settings.default_features = false;
+/// settings.profile = Some("dist".into());
+/// assert_eq!(
+///     settings.cargo_args(),
+///     ["--no-default-features", "--features", "tls,zstd", "--profile", "dist"]
+/// );
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BuildSettings {
+    /// Cargo features to enable (`features`).
+    pub features: Vec<String>,
+    /// Whether the default features are enabled (`default-features`, default `true`).
+    pub default_features: bool,
+    /// The Cargo profile to build with (`profile`), when the table names one.
+    pub profile: Option<String>,
+    /// Whether debug symbols go to separate files (`separate-debug-symbols`).
+    pub separate_debug_symbols: Option<bool>,
+    /// Whether separate debug symbols are compressed (`compress-debug-symbols`), as written:
+    /// `true`, `false`, or the method (`zlib`, `zstd`, `auto`).
+    pub compress_debug_symbols: Option<String>,
+    /// Whether debug symbols go into a `-dbgsym` package (`dbgsym`).
+    pub dbgsym: Option<bool>,
+    /// Whether binaries are stripped (`strip`).
+    pub strip: Option<bool>,
+}
+
+impl Default for BuildSettings {
+    fn default() -> Self {
+        BuildSettings {
+            features: Vec::new(),
+            default_features: true,
+            profile: None,
+            separate_debug_symbols: None,
+            compress_debug_symbols: None,
+            dbgsym: None,
+            strip: None,
+        }
+    }
+}
+
+impl BuildSettings {
+    /// The build keys of a packaging table.
+    pub const KEYS: [&'static str; 7] = [
+        "features",
+        "default-features",
+        "profile",
+        "separate-debug-symbols",
+        "compress-debug-symbols",
+        "dbgsym",
+        "strip",
+    ];
+
+    /// The `cargo build` arguments these settings stand for (features and profile; the
+    /// debug-symbol keys concern what is done with the binaries after the build).
+    pub fn cargo_args(&self) -> Vec<String> {
+        let mut args = Vec::new();
+        if !self.default_features {
+            args.push("--no-default-features".to_owned());
+        }
+        if !self.features.is_empty() {
+            args.push("--features".to_owned());
+            args.push(self.features.join(","));
+        }
+        if let Some(profile) = &self.profile {
+            args.push("--profile".to_owned());
+            args.push(profile.clone());
+        }
+        args
+    }
+
+    /// Reads the build keys of `table` (named `table_name` in errors); other keys are left
+    /// alone.
+    #[cfg(feature = "deb")]
+    pub(crate) fn from_table(
+        table: &Map<String, Value>,
+        table_name: &str,
+    ) -> Result<BuildSettings, CargoError> {
+        let mut s = BuildSettings::default();
+        for (key, value) in table {
+            let bad = |expected| CargoError::BadKey {
+                key: format!("{table_name}.{key}"),
+                expected,
+                found: value.to_string(),
+            };
+            let flag = || value.as_bool().ok_or_else(|| bad("true or false"));
+            match key.as_str() {
+                "features" => {
+                    s.features = value
+                        .as_array()
+                        .and_then(|a| {
+                            a.iter()
+                                .map(|f| f.as_str().map(str::to_owned))
+                                .collect::<Option<Vec<_>>>()
+                        })
+                        .ok_or_else(|| bad("an array of feature names"))?;
+                }
+                "default-features" => s.default_features = flag()?,
+                "profile" => {
+                    s.profile = Some(
+                        value
+                            .as_str()
+                            .ok_or_else(|| bad("a profile name"))?
+                            .to_owned(),
+                    );
+                }
+                "separate-debug-symbols" => s.separate_debug_symbols = Some(flag()?),
+                "dbgsym" => s.dbgsym = Some(flag()?),
+                "strip" => s.strip = Some(flag()?),
+                "compress-debug-symbols" => {
+                    s.compress_debug_symbols = Some(match value {
+                        Value::Bool(b) => b.to_string(),
+                        Value::String(m) => m.clone(),
+                        _ => return Err(bad("true, false or a method such as \"zstd\"")),
+                    });
+                }
+                _ => {}
+            }
+        }
+        Ok(s)
     }
 }
 
 /// `table` with each of `variants` (`table.variants.<name>`, keys replacing the table's)
 /// applied in order; `table_name` names the table in errors.
-#[cfg(any(feature = "deb", feature = "rpm"))]
+#[cfg(feature = "rpm")]
 pub(crate) fn apply_variants(
     mut table: Map<String, Value>,
     table_name: &str,
@@ -202,6 +361,35 @@ mod tests {
         );
     }
 
+    #[cfg(feature = "deb")]
+    #[test]
+    fn build_keys_are_read_and_bad_shapes_named() {
+        let table: Map<String, Value> = serde_json::from_str(
+            r#"{"features": ["a"], "compress-debug-symbols": true, "dbgsym": true, "name": "x"}"#,
+        )
+        .expect("json");
+        let s = BuildSettings::from_table(&table, "t").expect("read");
+        assert_eq!(s.features, ["a"]);
+        assert_eq!(s.compress_debug_symbols.as_deref(), Some("true"));
+        assert_eq!(s.dbgsym, Some(true));
+        assert!(s.default_features);
+        for (json, key) in [
+            (r#"{"features": "a"}"#, "t.features"),
+            (r#"{"features": [1]}"#, "t.features"),
+            (r#"{"default-features": "no"}"#, "t.default-features"),
+            (r#"{"profile": 1}"#, "t.profile"),
+            (
+                r#"{"compress-debug-symbols": 1}"#,
+                "t.compress-debug-symbols",
+            ),
+        ] {
+            let table: Map<String, Value> = serde_json::from_str(json).expect("json");
+            let err = BuildSettings::from_table(&table, "t").expect_err(json);
+            assert_eq!(err.key(), key);
+        }
+    }
+
+    #[cfg(feature = "rpm")]
     #[test]
     fn variants_override_in_order_and_missing_ones_are_named() {
         let table: Map<String, Value> = serde_json::from_str(

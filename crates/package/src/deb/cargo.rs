@@ -16,31 +16,50 @@
 //! | `essential` | `true` or `false` |
 //! | `extended-description`, `extended-description-file` | the extended description (default: the Cargo description's lines after the first) |
 //! | `revision` | the Debian revision (default `"1"`; `""` for a native version) |
-//! | `assets` | `[["source", "dest/", "mode"], …]`; a `dest` ending in `/` takes the source's file name. Default: every binary target to `usr/bin/`, mode 755 |
+//! | `assets` | `[["source", "dest", "mode"], …]` and `"$auto"` (below). Default: `["$auto"]` |
 //! | `conf-files` | `["/etc/app.conf", …]`: assets that are configuration files |
 //! | `maintainer-scripts` | a directory holding any of `preinst`, `postinst`, `prerm`, `postrm`, `triggers` |
 //! | `triggers-file` | the `triggers` control file |
 //! | `changelog` | a Debian changelog to ship (default: one generated entry) |
+//! | `variants` | `variants.<name>` tables of keys replacing these, applied in the order [`CargoTarget::variant`] names them; `merge-assets` (`append`, `by.src`, `by.dest`) merges with the assets instead, and the package is named `<name>-<variant>` unless the variant sets `name` |
+//! | `features`, `default-features`, `profile`, `separate-debug-symbols`, `compress-debug-symbols`, `dbgsym`, `strip` | build keys: recorded in [`CargoDeb::build`] ([`BuildSettings`]); consign packages what was built |
 //!
-//! Any other key is an error naming it: consign does not build the package (cargo-deb's
-//! `features`, `default-features`, `profile`, `separate-debug-symbols`, … belong to the
-//! build), `$auto` dependencies need `dpkg-shlibdeps` (list them instead), and glob patterns
-//! in assets are not expanded (list each file).
+//! **Assets.** A source is a path or a glob pattern (`*` and `?` within a component, `**`
+//! across directories; relative to the package directory, `target/release/` standing for the
+//! build directory). A `dest` ending in `/` receives a file under its file name. A pattern's
+//! files go into `dest` as a directory, following cargo-deb: under their file name, or, when
+//! a directory of the pattern is a wildcard and so is its last component
+//! (`assets/**/*.txt`), under their path below the pattern's fixed prefix. Every match gets
+//! the item's mode; a pattern that matches no file is an error naming it. The item `"$auto"`
+//! stands for every binary target of the package: `target/release/<name>` to
+//! `usr/bin/<name>`, mode 0755.
+//!
+//! **`$auto` dependencies.** In `depends`, the item `$auto` stands for the shared-library
+//! dependencies of the packaged ELF files that need any (their `DT_NEEDED` entries), as
+//! `dpkg-shlibdeps` resolves them ([`DebError::ShlibdepsMissing`](super::DebError) when it is
+//! not installed: it comes with dpkg-dev), merged with the other items in place, each
+//! relation once. Unlike cargo-deb, `depends` has no default: write `depends = "$auto"`.
+//!
+//! Any other key is an error naming it; `systemd-units` is not read yet (install the unit as
+//! an asset and enable it from `maintainer-scripts`), nor are other `$` variables.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use consign_core::{Entry, FileTree, IoError, PackageMeta, Platform, RelPath, SourceDate};
+use consign_core::{FileTree, IoError, PackageMeta, Platform, SourceDate};
 use serde_json::{Map, Value};
 
 use crate::Error;
-use crate::cargo::CargoError;
+use crate::cargo::{BuildSettings, CargoError, elf};
 
 pub use crate::cargo::CargoTarget;
 
 use super::{Changelog, Deb, DebOptions, PackageName, Priority, Relation, RelationField, Script};
 
 const TABLE: &str = "package.metadata.deb";
+
+mod assets;
+mod variants;
 
 const KEYS: [&str; 25] = [
     "name",
@@ -95,6 +114,8 @@ pub struct CargoDeb {
     pub options: DebOptions,
     /// The platform packaged for.
     pub platform: Platform,
+    /// The table's build keys, for the caller that builds the binaries.
+    pub build: BuildSettings,
 }
 
 impl CargoDeb {
@@ -128,20 +149,37 @@ impl CargoDeb {
                 .into());
             }
         };
-        let table = crate::cargo::apply_variants(table, TABLE, &target.variants)?;
+        let default_name = meta.name().to_ascii_lowercase().replace('_', "-");
+        let table = variants::apply(table, &target.variants, &default_name)?;
         let reader = Reader {
             table: &table,
             root: meta.manifest_dir.clone().unwrap_or_default(),
             build_dir: target.build_dir(metadata.target_directory.as_std_path()),
         };
         reader.check_keys()?;
-        let options = reader.options(&meta)?;
+        let build = BuildSettings::from_table(&table, TABLE)?;
+        let (mut options, auto_at) = reader.options(&meta)?;
         let tree = reader.tree(&bins)?;
+        if let Some(at) = auto_at {
+            let auto = reader.auto_depends(&tree, platform)?;
+            let listed: Vec<Relation> = options
+                .relations
+                .iter()
+                .filter(|(f, _)| *f == RelationField::Depends)
+                .map(|(_, r)| r.clone())
+                .collect();
+            let new = auto
+                .into_iter()
+                .filter(|r| !listed.contains(r))
+                .map(|r| (RelationField::Depends, r));
+            options.relations.splice(at..at, new);
+        }
         Ok(CargoDeb {
             meta,
             tree,
             options,
             platform,
+            build,
         })
     }
 
@@ -168,19 +206,10 @@ struct Reader<'t> {
 impl Reader<'_> {
     fn check_keys(&self) -> Result<(), Error> {
         for key in self.table.keys() {
-            if KEYS.contains(&key.as_str()) {
+            if KEYS.contains(&key.as_str()) || BuildSettings::KEYS.contains(&key.as_str()) {
                 continue;
             }
             let hint = match key.as_str() {
-                "features"
-                | "default-features"
-                | "profile"
-                | "separate-debug-symbols"
-                | "compress-debug-symbols"
-                | "dbgsym"
-                | "strip" => "it concerns the build; build with cargo and name the profile and \
-                     target in CargoTarget"
-                    .to_owned(),
                 "systemd-units" => {
                     "install the unit as an asset and enable it from maintainer-scripts".to_owned()
                 }
@@ -214,7 +243,9 @@ impl Reader<'_> {
         }
     }
 
-    fn options(&self, meta: &PackageMeta) -> Result<DebOptions, Error> {
+    /// The options, and where in their relations the `$auto` dependencies go, if asked for.
+    fn options(&self, meta: &PackageMeta) -> Result<(DebOptions, Option<usize>), Error> {
+        let mut auto_at = None;
         let mut o = DebOptions::default();
         let default_name = meta.name().to_ascii_lowercase().replace('_', "-");
         let name = self.string("name")?.unwrap_or(&default_name);
@@ -260,7 +291,10 @@ impl Reader<'_> {
             ("provides", RelationField::Provides),
         ] {
             for r in self.relations(key)? {
-                o.relations.push((field, r));
+                match r {
+                    Some(r) => o.relations.push((field, r)),
+                    None => auto_at = Some(o.relations.len()),
+                }
             }
         }
         if let Some(dir) = self.path("maintainer-scripts")? {
@@ -285,7 +319,7 @@ impl Reader<'_> {
         if let Some(t) = self.read("triggers-file")? {
             o.triggers = Some(t);
         }
-        Ok(o)
+        Ok((o, auto_at))
     }
 
     fn license_text(&self) -> Result<Option<String>, Error> {
@@ -326,7 +360,9 @@ impl Reader<'_> {
         ))
     }
 
-    fn relations(&self, key: &str) -> Result<Vec<Relation>, Error> {
+    /// The relations of `key`; `None` stands for `$auto` (read in `depends` only), and with
+    /// it each relation is listed once.
+    fn relations(&self, key: &str) -> Result<Vec<Option<Relation>>, Error> {
         let text = match self.table.get(key) {
             None => return Ok(Vec::new()),
             Some(Value::String(s)) => s.clone(),
@@ -340,106 +376,42 @@ impl Reader<'_> {
                 .join(", "),
             Some(_) => return Err(malformed(key, "write a string or an array of strings")),
         };
-        if text.contains('$') {
-            return Err(malformed(
-                key,
-                "substitution variables such as $auto are not supported: list the packages",
-            ));
+        let parse = |t: &str| Relation::parse_list(t).map_err(|e| malformed(key, e.to_string()));
+        if !text.contains('$') {
+            return Ok(parse(&text)?.into_iter().map(Some).collect());
         }
-        Relation::parse_list(&text).map_err(|e| malformed(key, e.to_string()))
-    }
-
-    fn tree(&self, bins: &[String]) -> Result<FileTree, Error> {
-        let mut assets: Vec<(RelPath, Entry)> = Vec::new();
-        match self.table.get("assets") {
-            None => {
-                if bins.is_empty() {
-                    return Err(malformed(
-                        "assets",
-                        "the package has no binary target: list its files in assets",
-                    ));
+        let mut out: Vec<Option<Relation>> = Vec::new();
+        for item in text.split(',').map(str::trim) {
+            if item == "$auto" && key == "depends" {
+                if !out.contains(&None) {
+                    out.push(None);
                 }
-                for bin in bins {
-                    let entry = Entry::file(self.build_dir.join(bin))?.mode(0o755);
-                    assets.push((RelPath::new(format!("usr/bin/{bin}"))?, entry));
-                }
-            }
-            Some(Value::Array(items)) => {
-                for (i, item) in items.iter().enumerate() {
-                    assets.push(self.asset(&format!("assets[{i}]"), item)?);
-                }
-            }
-            Some(_) => {
+            } else if item.contains('$') {
                 return Err(malformed(
-                    "assets",
-                    "write [[\"source\", \"dest\", \"mode\"], …]",
+                    key,
+                    format!("{item} is not supported: only depends reads $auto, as a whole item"),
                 ));
-            }
-        }
-        match self.table.get("conf-files") {
-            None => {}
-            Some(Value::Array(items)) => {
-                for (i, item) in items.iter().enumerate() {
-                    let key = format!("conf-files[{i}]");
-                    let path = item
-                        .as_str()
-                        .ok_or_else(|| malformed(&key, "it must be a string"))?;
-                    let rel = RelPath::new(path.trim_start_matches('/'))?;
-                    let slot = assets
-                        .iter_mut()
-                        .find(|(p, _)| *p == rel)
-                        .ok_or_else(|| malformed(&key, format!("no asset installs {path}")))?;
-                    slot.1 = slot.1.clone().config();
+            } else {
+                for r in parse(item)? {
+                    if !out.contains(&Some(r.clone())) {
+                        out.push(Some(r));
+                    }
                 }
             }
-            Some(_) => return Err(malformed("conf-files", "write an array of paths")),
         }
-        let mut tree = FileTree::new();
-        for (path, entry) in assets {
-            tree.insert_at(path, entry)?;
-        }
-        Ok(tree)
+        Ok(out)
     }
 
-    fn asset(&self, key: &str, item: &Value) -> Result<(RelPath, Entry), Error> {
-        let shape = "write [\"source\", \"dest\", \"mode\"] (mode in octal, such as \"644\")";
-        let [source, dest, mode] = item
-            .as_array()
-            .and_then(|a| <&[Value; 3]>::try_from(a.as_slice()).ok())
-            .and_then(|[s, d, m]| Some([s.as_str()?, d.as_str()?, m.as_str()?]))
-            .ok_or_else(|| malformed(key, shape))?;
-        if source.starts_with('$') {
-            return Err(malformed(
-                key,
-                format!("{source} is not supported: list the files"),
-            ));
-        }
-        if source.contains(['*', '?', '[']) {
-            return Err(malformed(
-                key,
-                format!("glob patterns are not expanded ({source}): list each file"),
-            ));
-        }
-        let mode = u32::from_str_radix(mode, 8)
-            .ok()
-            .filter(|m| *m <= 0o7777)
-            .ok_or_else(|| malformed(key, format!("mode {mode:?} is not an octal mode")))?;
-        let from = match source.strip_prefix("target/release/") {
-            Some(rest) => self.build_dir.join(rest),
-            None => self.root.join(source),
-        };
-        let dest = dest.trim_start_matches('/');
-        let dest = if dest.ends_with('/') || dest.is_empty() {
-            let file = from
-                .file_name()
-                .and_then(|f| f.to_str())
-                .ok_or_else(|| malformed(key, format!("{source} has no file name")))?;
-            format!("{dest}{file}")
-        } else {
-            dest.to_owned()
-        };
-        let path = RelPath::new(&dest)?;
-        Ok((path, Entry::file(from)?.mode(mode)))
+    /// What `$auto` stands for: the `dpkg-shlibdeps` relations of the packaged ELF files
+    /// that need shared libraries.
+    fn auto_depends(&self, tree: &FileTree, platform: Platform) -> Result<Vec<Relation>, Error> {
+        let key = format!("{TABLE}.depends");
+        let files: Vec<PathBuf> = elf::packaged(tree, &key)?
+            .into_iter()
+            .filter(|(_, _, needs)| !needs.needed.is_empty())
+            .map(|(_, source, _)| source)
+            .collect();
+        super::shlibs::depends(&files, platform.debian_arch()?)
     }
 }
 
@@ -450,158 +422,4 @@ fn read_text(path: &Path, key: &str) -> Result<String, Error> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use consign_core::ArtifactWriter;
-
-    /// A Cargo project on disk with `[package.metadata.deb]` set to `deb`.
-    fn project(deb: &str) -> (tempfile::TempDir, cargo_metadata::Metadata) {
-        let dir = tempfile::tempdir().unwrap();
-        let root = dir.path();
-        fs::create_dir_all(root.join("src")).unwrap();
-        fs::create_dir_all(root.join("debian")).unwrap();
-        fs::write(root.join("src/main.rs"), "fn main() {}\n").unwrap();
-        fs::write(root.join("tool.conf"), "x = 1\n").unwrap();
-        fs::write(root.join("LICENSE"), "Copyright line\n\nTerms.\n").unwrap();
-        fs::write(root.join("debian/postinst"), "#!/bin/sh\nset -e\n").unwrap();
-        fs::write(
-            root.join("debian/triggers"),
-            "interest-noawait /usr/share/x\n",
-        )
-        .unwrap();
-        fs::write(
-            root.join("Cargo.toml"),
-            format!(
-                "[package]\nname = \"my_tool\"\nversion = \"1.2.0-rc.1\"\nedition = \"2021\"\n\
-                 authors = [\"Jane Doe <jane@example.org>\"]\ndescription = \"A tool\"\n\
-                 license = \"MIT\"\n\n[workspace]\n\n[package.metadata.deb]\n{deb}\n"
-            ),
-        )
-        .unwrap();
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let md = cargo_metadata::MetadataCommand::new()
-            .cargo_path(cargo)
-            .manifest_path(root.join("Cargo.toml"))
-            .no_deps()
-            .other_options(vec!["--offline".into()])
-            .exec()
-            .unwrap();
-        put_binary(&md, &CargoTarget::default(), b"\x7fELF");
-        (dir, md)
-    }
-
-    /// Writes `my_tool` into Cargo's build directory for `target`.
-    fn put_binary(md: &cargo_metadata::Metadata, target: &CargoTarget, bytes: &[u8]) {
-        let dir = target.build_dir(md.target_directory.as_std_path());
-        fs::create_dir_all(&dir).unwrap();
-        fs::write(dir.join("my_tool"), bytes).unwrap();
-    }
-
-    #[test]
-    fn reads_cargo_deb_keys() {
-        let (dir, md) = project(
-            r#"section = "utils"
-priority = "optional"
-depends = "libc6 (>= 2.34)"
-recommends = ["ca-certificates", "curl | wget"]
-conflicts = "old-tool (<< 1.0)"
-extended-description = "Line one.\n\nLine two."
-license-file = ["LICENSE", 2]
-maintainer-scripts = "debian"
-assets = [["target/release/my_tool", "usr/bin/", "755"], ["tool.conf", "/etc/my-tool/tool.conf", "644"]]
-conf-files = ["/etc/my-tool/tool.conf"]"#,
-        );
-        let platform: Platform = "aarch64-unknown-linux-gnu".parse().unwrap();
-        let target = CargoTarget::default().platform(platform);
-        put_binary(&md, &target, b"\x7fELF");
-        let inputs = CargoDeb::from_metadata(&md, "my_tool", &target).unwrap();
-        let o = &inputs.options;
-        assert_eq!(o.name.as_ref().unwrap().as_str(), "my-tool");
-        assert_eq!(o.revision.as_deref(), Some("1"));
-        assert_eq!(o.license_text.as_deref(), Some("Terms.\n"));
-        assert!(o.scripts.contains_key(&Script::Postinst));
-        assert_eq!(
-            o.triggers.as_deref(),
-            Some("interest-noawait /usr/share/x\n")
-        );
-        assert!(
-            inputs
-                .tree
-                .get("etc/my-tool/tool.conf")
-                .unwrap()
-                .is_config()
-        );
-        assert_eq!(
-            inputs.tree.get("usr/bin/my_tool").unwrap().permissions(),
-            0o755
-        );
-        let deb = inputs.deb(SourceDate::from_unix(0));
-        assert_eq!(deb.file_name().unwrap(), "my-tool_1.2.0~rc.1-1_arm64.deb");
-        let control = deb.control().unwrap().to_string();
-        for line in [
-            "Package: my-tool\n",
-            "Version: 1.2.0~rc.1-1\n",
-            "Maintainer: Jane Doe <jane@example.org>\n",
-            "Depends: libc6 (>= 2.34)\n",
-            "Recommends: ca-certificates, curl | wget\n",
-            "Conflicts: old-tool (<< 1.0)\n",
-            "Section: utils\n",
-            "Description: A tool\n Line one.\n .\n Line two.\n",
-        ] {
-            assert!(control.contains(line), "{line:?} missing from\n{control}");
-        }
-        assert_eq!(
-            dir.path().join("Cargo.toml"),
-            md.workspace_root.join("Cargo.toml")
-        );
-    }
-
-    #[test]
-    fn default_assets_are_the_binaries() {
-        let (_dir, md) = project("");
-        put_binary(&md, &CargoTarget::default(), b"bin");
-        let inputs = CargoDeb::from_metadata(&md, "my_tool", &CargoTarget::default()).unwrap();
-        let paths: Vec<_> = inputs.tree.iter().map(|(p, _)| p.as_str()).collect();
-        assert_eq!(paths, ["usr", "usr/bin", "usr/bin/my_tool"]);
-        let nowhere = CargoTarget::default().profile("nowhere");
-        let err = CargoDeb::from_metadata(&md, "my_tool", &nowhere).unwrap_err();
-        assert!(matches!(err, Error::Tree(_)), "{err}");
-    }
-
-    #[test]
-    fn bad_keys_are_named() {
-        for (deb, key) in [
-            ("systemd-units = {}", "systemd-units"),
-            ("frobnicate = 1", "frobnicate"),
-            ("depends = \"$auto\"", "depends"),
-            ("depends = \"libc6 (> 2)\"", "depends"),
-            ("section = 3", "section"),
-            ("priority = \"extra\"", "priority"),
-            ("name = \"Bad_Name\"", "name"),
-            (
-                "assets = [[\"src/*.rs\", \"usr/share/\", \"644\"]]",
-                "assets[0]",
-            ),
-            ("assets = [[\"tool.conf\", \"etc/\", \"999\"]]", "assets[0]"),
-            ("assets = [[\"tool.conf\", \"etc/\"]]", "assets[0]"),
-            (
-                "assets = [[\"tool.conf\", \"etc/\", \"644\"]]\nconf-files = [\"/etc/other\"]",
-                "conf-files[0]",
-            ),
-            ("license-file = [\"LICENSE\", \"x\"]", "license-file"),
-            ("maintainer-scripts = \"nope\"", "maintainer-scripts"),
-        ] {
-            let (_dir, md) = project(deb);
-            match CargoDeb::from_metadata(&md, "my_tool", &CargoTarget::default()) {
-                Err(Error::Cargo(e)) => assert_eq!(e.key(), format!("{TABLE}.{key}"), "{deb}"),
-                other => panic!("{deb}: {other:?}"),
-            }
-        }
-        let (_dir, md) = project("assets = [[\"tool.conf\", \"../etc/x\", \"644\"]]");
-        let err = CargoDeb::from_metadata(&md, "my_tool", &CargoTarget::default()).unwrap_err();
-        assert!(matches!(err, Error::Tree(_)), "{err}");
-        let (_dir, md) = project("assets = [[\"missing.txt\", \"usr/share/\", \"644\"]]");
-        let err = CargoDeb::from_metadata(&md, "my_tool", &CargoTarget::default()).unwrap_err();
-        assert!(err.to_string().contains("missing.txt"), "{err}");
-    }
-}
+mod tests;

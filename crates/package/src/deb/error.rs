@@ -52,4 +52,18 @@ pub enum DebError {
         /// The package.
         path: String,
     },
+    /// `depends = "$auto"` needs `dpkg-shlibdeps`, which is not on `PATH`.
+    #[error(
+        "depends = \"$auto\" needs dpkg-shlibdeps, which is not on PATH: install dpkg-dev \
+         (apt-get install dpkg-dev), or list the dependencies instead of $auto"
+    )]
+    ShlibdepsMissing,
+    /// `dpkg-shlibdeps` failed, or printed what cannot be read.
+    #[error("dpkg-shlibdeps could not resolve the libraries of {files}: {reason}")]
+    Shlibdeps {
+        /// The ELF files given to it.
+        files: String,
+        /// Its exit status and messages, or what is wrong with its output.
+        reason: String,
+    },
 }

@@ -68,6 +68,8 @@ mod debsig;
 mod docs;
 mod error;
 mod options;
+#[cfg(feature = "cargo")]
+mod shlibs;
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};

@@ -14,7 +14,7 @@
 //! | `<scriptlet>_flags`, `<scriptlet>_prog` | scriptlet flags (integer, see [`Scriptlet`]) and interpreter with arguments (array of strings, default `["/bin/sh"]`) |
 //! | `requires`, `provides`, `conflicts`, `obsoletes`, `recommends`, `suggests`, `supplements`, `enhances` | tables `name = "*"`, `name = ">= 1.2"` or `name = ">= 1.2, < 2"`; operators `<`, `<=`, `=`, `>=`, `>` |
 //! | `require-sh` | `false` to leave out the `Requires: /bin/sh` added by default |
-//! | `auto-req` | only `"no"` / `"disabled"`: no dependencies are computed automatically; list them in `requires` |
+//! | `auto-req` | `"auto"` (the default) or `"builtin"`: every ELF asset's `DT_NEEDED` libraries become requirements (`libc.so.6()(64bit)`, without the suffix for 32-bit files), as cargo-generate-rpm's built-in generator writes them (its `auto` runs rpm-build's `find-requires` when installed; consign always uses the built-in one, so the result does not depend on the host); `"no"` / `"disabled"`: none |
 //! | `variants` | tables of overriding keys, applied in the order [`CargoTarget::variant`] names them |
 //!
 //! Assets: `source` is resolved against the workspace root, then the package directory; a
@@ -39,8 +39,8 @@ use serde_json::{Map, Value};
 use super::Rpm;
 use super::spec::{FileAttrs, RelationKind, RpmSpec, Scriptlet, ScriptletKind};
 use crate::Error;
-use crate::cargo::CargoError;
 pub use crate::cargo::CargoTarget;
+use crate::cargo::{CargoError, elf, glob};
 
 const TABLE: &str = "package.metadata.generate-rpm";
 
@@ -88,6 +88,7 @@ impl CargoRpm {
         let mut spec = RpmSpec::default();
         let mut tree = FileTree::new();
         let mut require_sh = true;
+        let mut auto_req = true;
         let mut scripts: Vec<Scriptlet> = Vec::new();
         for (key, value) in &table {
             let k = format!("{TABLE}.{key}");
@@ -104,16 +105,20 @@ impl CargoRpm {
                 "epoch" => spec.epoch = Some(uint(&k, value)?),
                 "assets" => assets(&k, value, &dirs, &mut tree, &mut spec)?,
                 "require-sh" => require_sh = boolean(&k, value)?,
-                "auto-req" => match value.as_str() {
-                    Some("no" | "disabled") => {}
-                    _ => {
-                        return Err(bad(
-                            &k,
-                            "\"no\" or \"disabled\": consign computes no automatic dependencies, list them in requires",
-                            value,
-                        ));
-                    }
-                },
+                "auto-req" => {
+                    auto_req = match value.as_str() {
+                        Some("auto" | "builtin") => true,
+                        Some("no" | "disabled") => false,
+                        _ => {
+                            return Err(bad(
+                                &k,
+                                "\"auto\" or \"builtin\" (computed from the ELF files), \"no\" or \"disabled\"; \
+                                 a find-requires script is not run: list its output in requires",
+                                value,
+                            ));
+                        }
+                    };
+                }
                 "variants" => {}
                 k2 => {
                     if let Some(kind) = relation_kind(k2) {
@@ -149,6 +154,11 @@ impl CargoRpm {
         if require_sh {
             spec = spec.requires(Dependency::new("/bin/sh"));
         }
+        if auto_req {
+            for name in auto_requires(&tree)? {
+                spec = spec.requires(Dependency::new(name));
+            }
+        }
         Ok(CargoRpm {
             meta,
             tree,
@@ -161,6 +171,26 @@ impl CargoRpm {
     pub fn rpm(&self, date: SourceDate) -> Rpm<'_> {
         Rpm::new(&self.tree, &self.meta, self.platform, date).spec(self.spec.clone())
     }
+}
+
+/// The requirements `auto-req` computes: for every ELF file of `tree`, each `DT_NEEDED`
+/// library as rpm's ELF dependency generator names it (`libc.so.6()(64bit)` for a 64-bit
+/// file, `libc.so.6` for a 32-bit one), once each, in the order met.
+fn auto_requires(tree: &FileTree) -> Result<Vec<String>, Error> {
+    let mut out: Vec<String> = Vec::new();
+    for (_, _, needs) in elf::packaged(tree, &format!("{TABLE}.auto-req"))? {
+        for lib in needs.needed {
+            let name = if needs.class64 {
+                format!("{lib}()(64bit)")
+            } else {
+                lib
+            };
+            if !out.contains(&name) {
+                out.push(name);
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Directories asset paths are resolved against.
@@ -413,7 +443,7 @@ fn assets(
             .strip_prefix('/')
             .ok_or_else(|| bad(&dest_key, "an absolute path", &Value::String(dest.clone())))?;
         let dest_is_dir = dest.ends_with('/');
-        let wild = source.contains(['*', '?']);
+        let wild = glob::is_pattern(&source);
         if wild && !dest_is_dir {
             return Err(bad(
                 &dest_key,
@@ -504,7 +534,7 @@ fn resolve(key: &str, source: &str, dirs: &Dirs) -> Result<Vec<(PathBuf, String)
         ),
     };
     for base in &bases {
-        let found = glob(base, rest);
+        let found = glob::glob(base, rest);
         if !found.is_empty() {
             return Ok(found);
         }
@@ -518,90 +548,6 @@ fn resolve(key: &str, source: &str, dirs: &Dirs) -> Result<Vec<(PathBuf, String)
             .join(" or "),
     }
     .into())
-}
-
-/// Matches `pattern` (components separated by `/`) below `base`. A pattern without wildcards
-/// yields the path itself when something exists there (a directory is refused later, when
-/// the entry is made), so that a missing or unreadable file is reported as such.
-fn glob(base: &Path, pattern: &str) -> Vec<(PathBuf, String)> {
-    let parts: Vec<&str> = pattern
-        .split('/')
-        .filter(|c| !c.is_empty() && *c != ".")
-        .collect();
-    let first_wild = parts.iter().position(|c| c.contains(['*', '?']));
-    let Some(w) = first_wild else {
-        let p = base.join(pattern.trim_start_matches('/'));
-        return if p.symlink_metadata().is_ok() {
-            vec![(p, String::new())]
-        } else {
-            Vec::new()
-        };
-    };
-    let root: PathBuf = parts[..w].iter().fold(base.to_path_buf(), |p, c| p.join(c));
-    let mut out = Vec::new();
-    walk(&root, &parts[w..], String::new(), &mut out);
-    out.sort();
-    out
-}
-
-fn walk(dir: &Path, parts: &[&str], below: String, out: &mut Vec<(PathBuf, String)>) {
-    let Some((first, rest)) = parts.split_first() else {
-        if dir.is_file() {
-            out.push((dir.to_path_buf(), below));
-        }
-        return;
-    };
-    let join = |below: &str, name: &str| {
-        if below.is_empty() {
-            name.to_owned()
-        } else {
-            format!("{below}/{name}")
-        }
-    };
-    if *first == "**" {
-        walk(dir, rest, below.clone(), out);
-    }
-    let Ok(children) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut names: Vec<String> = children
-        .filter_map(|c| c.ok()?.file_name().into_string().ok())
-        .collect();
-    names.sort();
-    for name in names {
-        let path = dir.join(&name);
-        if *first == "**" {
-            if path.is_dir() {
-                walk(&path, parts, join(&below, &name), out);
-            }
-        } else if wildcard(first, &name) {
-            walk(&path, rest, join(&below, &name), out);
-        }
-    }
-}
-
-/// `*` matches any run of characters, `?` one character.
-fn wildcard(pattern: &str, name: &str) -> bool {
-    let p: Vec<char> = pattern.chars().collect();
-    let n: Vec<char> = name.chars().collect();
-    let (mut pi, mut ni) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while ni < n.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == n[ni]) {
-            pi += 1;
-            ni += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some((pi, ni));
-            pi += 1;
-        } else if let Some((sp, sn)) = star {
-            pi = sp + 1;
-            ni = sn + 1;
-            star = Some((sp, sn + 1));
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|c| *c == '*')
 }
 
 #[cfg(test)]

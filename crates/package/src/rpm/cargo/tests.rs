@@ -47,6 +47,9 @@ homepage = "https://example.org/demo"
     let md = cargo_metadata::MetadataCommand::new()
         .manifest_path(root.join("Cargo.toml"))
         .no_deps()
+        // The project's own target directory, whatever the test run uses.
+        .env_remove("CARGO_TARGET_DIR")
+        .env_remove("CARGO_BUILD_TARGET_DIR")
         .exec()
         .unwrap();
     (dir, md)
@@ -231,7 +234,7 @@ fn bad_tables_name_the_key() {
             "package.metadata.generate-rpm.epoch",
         ),
         (
-            format!("assets = [{asset}]\nauto-req = \"builtin\""),
+            format!("assets = [{asset}]\nauto-req = \"/usr/lib/rpm/find-requires\""),
             "package.metadata.generate-rpm.auto-req",
         ),
         (
@@ -269,17 +272,12 @@ fn duplicate_and_escaping_destinations_are_tree_errors() {
 }
 
 #[test]
-fn versions_and_wildcards() {
+fn versions() {
     let rpm_version = |v: &str| crate::rpm::assemble::rpm_version(&v.parse().unwrap());
     assert_eq!(rpm_version("1.2.3"), "1.2.3");
     assert_eq!(rpm_version("1.0.0-alpha-2"), "1.0.0~alpha.2");
     assert_eq!(rpm_version("1.0.0-rc.1+build-5"), "1.0.0~rc.1+build.5");
     assert_eq!(rpm_version("2024.05"), "2024.05");
-    assert!(wildcard("*.png", "a.png"));
-    assert!(wildcard("a?c*", "abcdef"));
-    assert!(!wildcard("*.png", "a.png.bak"));
-    assert!(wildcard("*", ""));
-    assert!(!wildcard("?", ""));
 }
 
 #[test]
@@ -292,11 +290,53 @@ fn globs_keep_the_path_below_the_first_wildcard() {
         fs::write(p, b"").unwrap();
     }
     let below = |pattern: &str| -> Vec<String> {
-        glob(base, pattern).into_iter().map(|(_, b)| b).collect()
+        glob::glob(base, pattern)
+            .into_iter()
+            .map(|(_, b)| b)
+            .collect()
     };
     assert_eq!(below("a/**/*.png"), ["b/c/z.png", "b/y.png", "x.png"]);
     assert_eq!(below("a/*/?.png"), ["b/y.png"]);
     assert_eq!(below("a/b/c/z.*"), ["z.png", "z.txt"]);
     assert_eq!(below("a/x.png").len(), 1);
     assert!(below("a/nothing*").is_empty());
+}
+
+#[test]
+fn auto_req_lists_the_libraries_elf_assets_need() {
+    let assets = r#"assets = [
+  { source = "target/release/demo", dest = "/usr/bin/demo", mode = "755" },
+  { source = "demo.conf", dest = "/etc/demo/" },
+]"#;
+    let (dir, md) = project(assets);
+    fs::copy("/bin/true", dir.path().join("target/release/demo")).unwrap();
+    let requires = |spec: &RpmSpec| -> Vec<String> {
+        spec.relations
+            .iter()
+            .filter(|(k, _)| *k == RelationKind::Requires)
+            .map(|(_, d)| d.to_string())
+            .collect()
+    };
+    let auto = CargoRpm::from_metadata(&md, "demo", &CargoTarget::default()).unwrap();
+    let found = requires(&auto.spec);
+    assert_eq!(found[0], "/bin/sh");
+    let want = if cfg!(target_pointer_width = "64") {
+        "libc.so.6()(64bit)"
+    } else {
+        "libc.so.6"
+    };
+    assert!(found.iter().any(|r| r == want), "{found:?}");
+    assert_eq!(
+        found.len(),
+        found
+            .iter()
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
+    );
+    for off in ["no", "disabled"] {
+        let (dir, md) = project(&format!("{assets}\nauto-req = \"{off}\""));
+        fs::copy("/bin/true", dir.path().join("target/release/demo")).unwrap();
+        let none = CargoRpm::from_metadata(&md, "demo", &CargoTarget::default()).unwrap();
+        assert_eq!(requires(&none.spec), ["/bin/sh"]);
+    }
 }
