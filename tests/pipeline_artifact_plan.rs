@@ -61,6 +61,7 @@ fn the_plan_is_published_and_verifies_and_a_tampered_file_does_not() {
     git.commit_file("src.txt", "a\n", "feat(cli): add a verbose flag");
     git.commit_file("src.txt", "b\n", "fix(core): handle empty input");
     let dist = dir.path().join("dist");
+    let man = common::lint::man_page(dir.path(), "plan", "checksum tool");
     let out = plan(
         &examples,
         &[
@@ -75,6 +76,8 @@ fn the_plan_is_published_and_verifies_and_a_tampered_file_does_not() {
             &format!("aarch64-unknown-linux-musl={}", arm64.display()),
             "--repo",
             git.dir.to_str().unwrap(),
+            "--man",
+            man.to_str().unwrap(),
             "--out",
             dist.to_str().unwrap(),
         ],
@@ -159,10 +162,17 @@ fn the_plan_is_published_and_verifies_and_a_tampered_file_does_not() {
         &[&dist.join("plan-1.2.0.intoto.jsonl")],
     );
     assert!(accepted, "{said}");
-    let (db, _) = common::rpmkeys::database(
+    let (db, home) = common::rpmkeys::database(
         &dir.path().join("rpm"),
         &std::fs::read(dist.join("keys/release.asc")).unwrap(),
     );
+    for (deb, rpm) in [
+        ("plan_1.2.0_amd64.deb", "plan-1.2.0-1.x86_64.rpm"),
+        ("plan_1.2.0_arm64.deb", "plan-1.2.0-1.aarch64.rpm"),
+    ] {
+        common::lint::lintian_finds_nothing(&dist.join(deb));
+        common::lint::rpmlint_finds_no_error(dir.path(), &home, &dist.join(rpm));
+    }
     let report = common::rpmkeys::check(&db, &dist.join("plan-1.2.0-1.aarch64.rpm"));
     assert!(
         report.contains("Signature, key ID") && !report.contains("NOT OK"),

@@ -115,7 +115,16 @@ fn runners_build_the_matrix_and_the_fan_in_publishes_it_only_when_complete() {
                 "--out",
                 out.to_str().unwrap(),
             ];
-            let mut args = vec!["package", "--pgp-key", secret.to_str().unwrap()];
+            let man = common::lint::man_page(dir.path(), package, "key management server");
+            let mut args = vec![
+                "package",
+                "--pgp-key",
+                secret.to_str().unwrap(),
+                "--summary",
+                "Key management server",
+                "--man",
+                man.to_str().unwrap(),
+            ];
             args.extend(common);
             ok(matrix(&examples, dir.path(), &args), "package runner");
             let mut args = vec!["image", "--registry", &images];
@@ -167,7 +176,7 @@ fn runners_build_the_matrix_and_the_fan_in_publishes_it_only_when_complete() {
         "{sums}"
     );
 
-    let (db, _) = common::rpmkeys::database(dir.path(), key.public_armored());
+    let (db, home) = common::rpmkeys::database(dir.path(), key.public_armored());
     let (policies, keyrings) = common::debsig::debsig_dirs(
         &dir.path().join("debsig"),
         key.public_armored(),
@@ -187,6 +196,7 @@ fn runners_build_the_matrix_and_the_fan_in_publishes_it_only_when_complete() {
             );
             let (verified, said) = common::debsig::debsig_verify(&policies, &keyrings, &deb);
             assert!(verified, "debsig-verify {}: {said}", deb.display());
+            common::lint::lintian_finds_nothing(&deb);
             let rpm = dist.join(format!("{package}-1.2.3-1.{rpm_arch}.rpm"));
             let query = run_ok(
                 Command::new("rpm")
@@ -194,6 +204,7 @@ fn runners_build_the_matrix_and_the_fan_in_publishes_it_only_when_complete() {
                     .arg(&rpm),
             );
             assert_eq!(query, format!("{package} 1.2.3 {rpm_arch}"));
+            common::lint::rpmlint_finds_no_error(dir.path(), &home, &rpm);
             let report = common::rpmkeys::check(&db, &rpm);
             assert!(
                 report.contains("Signature, key ID") && report.contains(": OK"),

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! artifact-plan publish --name NAME --version V --target TRIPLE=PROGRAM... --repo DIR
-//!                       [--pgp-key FILE] [--cosign-key FILE] [--out DIR]
+//!                       --man FILE [--pgp-key FILE] [--cosign-key FILE] [--out DIR]
 //! artifact-plan verify  --dist DIR --pgp-public FILE --cosign-public FILE
 //! ```
 //!
@@ -12,7 +12,9 @@
 //! CycloneDX), git-cliff and the SLSA generator, for the platform matrix given by `--target`:
 //!
 //! - archives: `NAME-V-TRIPLE.tar.gz` and `.zip` (program, README and licenses), and for Linux
-//!   targets `NAME_V_<debarch>.deb` and `NAME-V-1.<rpmarch>.rpm` (OpenPGP-signed inside);
+//!   targets `NAME_V_<debarch>.deb` and `NAME-V-1.<rpmarch>.rpm` (OpenPGP-signed inside; the
+//!   program with its manual page `--man`, and what lintian and rpmlint ask for: section,
+//!   group, descriptions, changelog, and a lintian override declaring a static musl program);
 //! - an SPDX 2.3 and a CycloneDX 1.6 SBOM of each;
 //! - an OpenPGP signature (`<file>.asc`) and a cosign signature (`<file>.sig`) of each;
 //! - `SHA256SUMS` and `SHA512SUMS` of everything, each signed both ways;
@@ -41,6 +43,8 @@ use consign::core::{
     PackageMeta, Platform, ReleaseManifest, Signature, SignatureFormat, Signer, SourceDate, Style,
     VerificationMaterial, Verifier,
 };
+use consign::package::compress::{Codec, Compression};
+use consign::package::rpm::{ChangelogEntry, RpmSpec};
 use consign::package::{Archive, ArchiveFormat, ArchiveOptions, Deb, DebOptions, Rpm, RpmOptions};
 use consign::sbom::{CdxVersion, Inventory, Sbom};
 use consign::sign::KeyAlgorithm;
@@ -73,6 +77,7 @@ struct Args {
     repo: Option<PathBuf>,
     pgp_key: Option<PathBuf>,
     cosign_key: Option<PathBuf>,
+    man: Option<PathBuf>,
     out: Option<PathBuf>,
     pgp_public: Option<PathBuf>,
     cosign_public: Option<PathBuf>,
@@ -95,6 +100,7 @@ fn parse(args: &[String]) -> Result<Args, Error> {
             }
             "--repo" => a.repo = Some(PathBuf::from(value()?)),
             "--pgp-key" => a.pgp_key = Some(PathBuf::from(value()?)),
+            "--man" => a.man = Some(PathBuf::from(value()?)),
             "--cosign-key" => a.cosign_key = Some(PathBuf::from(value()?)),
             "--out" | "--dist" => a.out = Some(PathBuf::from(value()?)),
             "--pgp-public" => a.pgp_public = Some(PathBuf::from(value()?)),
@@ -206,7 +212,7 @@ fn publish(a: &Args) -> Result<(), Error> {
     std::fs::write(out.join("keys/release.asc"), &keys.pgp_public)?;
     std::fs::write(out.join("keys/cosign.pub"), &keys.cosign_public)?;
     let meta = PackageMeta::new(name.as_str(), version.as_str())?
-        .description(format!("{name}: a release of the artifact plan"))
+        .description("Checksum tool released by the artifact plan")
         .license("MIT OR Apache-2.0")
         .maintainer("Release Engineering <release@example.invalid>");
     let inventory = Inventory::from_meta(&meta)?;
@@ -235,16 +241,10 @@ fn publish(a: &Args) -> Result<(), Error> {
             artifacts.push((archive.write_into(&out)?.0, tree.clone()));
         }
         if platform.os() == consign::core::Os::Linux {
-            let mut files = FileTree::new();
-            files.insert(format!("usr/bin/{name}"), Entry::file(program)?.mode(0o755))?;
-            let deb = Deb::new(&files, &meta, *platform, date)
-                .signer(&keys.pgp)
-                .options(DebOptions::default().algorithms(&ALGORITHMS));
-            artifacts.push((deb.write_into(&out)?.0, files.clone()));
-            let rpm = Rpm::new(&files, &meta, *platform, date)
-                .signer(&keys.pgp)
-                .options(RpmOptions::default().algorithms(&ALGORITHMS));
-            artifacts.push((rpm.write_into(&out)?.0, files));
+            let man = std::fs::read(required(&a.man, "--man")?)?;
+            artifacts.extend(linux_packages(
+                &meta, platform, program, &man, &keys, date, &out,
+            )?);
         }
     }
 
@@ -349,6 +349,71 @@ fn publish(a: &Args) -> Result<(), Error> {
         out.display()
     );
     Ok(())
+}
+
+/// The .deb and .rpm of `program` for a Linux `platform`, with their file trees.
+fn linux_packages(
+    meta: &PackageMeta,
+    platform: &Platform,
+    program: &Path,
+    man: &[u8],
+    keys: &Keys,
+    date: SourceDate,
+    out: &Path,
+) -> Result<Vec<(Artifact, FileTree)>, Error> {
+    let name = meta.name();
+    let mut files = FileTree::new();
+    files.insert(format!("usr/bin/{name}"), Entry::file(program)?.mode(0o755))?;
+    files.insert(
+        format!("usr/share/man/man1/{name}.1.gz"),
+        Entry::bytes(Compression::new(Codec::Gzip).level(9)?.compress(man)?)
+            .mode(0o644)
+            .doc(),
+    )?;
+    let mut deb_files = files.clone();
+    if platform.libc() == Some(consign::core::Libc::Musl) {
+        // Static linking is the point of a musl build: say so to lintian.
+        deb_files.insert(
+            format!("usr/share/lintian/overrides/{name}"),
+            Entry::bytes(
+                format!("{name}: statically-linked-binary [usr/bin/{name}]\n").into_bytes(),
+            )
+            .mode(0o644),
+        )?;
+    }
+    // Debian wants description lines of at most 80 characters.
+    let extended = format!(
+        "The {name} {} release for {platform},\nwith its checksums, signatures, SBOMs and provenance.",
+        meta.version()
+    );
+    let deb = Deb::new(&deb_files, meta, *platform, date)
+        .signer(&keys.pgp)
+        .options(
+            DebOptions::default()
+                .algorithms(&ALGORITHMS)
+                .section("utils")
+                .extended_description(extended.as_str()),
+        );
+    let rpm = Rpm::new(&files, meta, *platform, date)
+        .spec(
+            RpmSpec::default()
+                .group("Applications/System")
+                .description(extended.as_str())
+                .changelog(ChangelogEntry::new(
+                    date,
+                    format!(
+                        "Release Engineering <release@example.invalid> - {}-1",
+                        meta.version()
+                    ),
+                    format!("- Release {}", meta.version()),
+                )),
+        )
+        .signer(&keys.pgp)
+        .options(RpmOptions::default().algorithms(&ALGORITHMS));
+    Ok(vec![
+        (deb.write_into(out)?.0, deb_files.clone()),
+        (rpm.write_into(out)?.0, files),
+    ])
 }
 
 /// The verification step: trusts only the public keys given.

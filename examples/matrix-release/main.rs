@@ -6,7 +6,7 @@
 //!
 //! ```text
 //! matrix-release package --release NAME --package PKG --version V --target TRIPLE=PROGRAM
-//!                        --pgp-key FILE --out DIR
+//!                        --summary TEXT --man FILE --pgp-key FILE --out DIR
 //! matrix-release image   --release NAME --package PKG --version V --target TRIPLE=PROGRAM
 //!                        --registry HOST/PATH --out DIR
 //! matrix-release fan-in  --release NAME --version V --packages PKG,PKG --targets TRIPLE,TRIPLE
@@ -18,9 +18,13 @@
 //! downloaded packages, `docker manifest create` and `cosign sign`:
 //!
 //! - **package**: `PKG_V_<debarch>.deb` and `PKG-V-1.<rpmarch>.rpm` of PROGRAM (in
-//!   `/usr/bin/PKG`), both OpenPGP-signed with `--pgp-key` (an armored secret key; passphrase
-//!   in `$CONSIGN_PGP_PASSPHRASE`: every runner signs with the same release key), each with a
+//!   `/usr/bin/PKG`, with its manual page `--man`, gzipped as Debian policy asks), both
+//!   OpenPGP-signed with `--pgp-key` (an armored secret key; passphrase in
+//!   `$CONSIGN_PGP_PASSPHRASE`: every runner signs with the same release key), each with a
 //!   `<file>.sha256`; and `runner-PKG-<arch>.json`, the runner's part of the release manifest.
+//!   The packages carry what lintian and rpmlint ask for (section, group, descriptions, a
+//!   changelog, a copyright file); a statically linked program (musl targets) is declared with
+//!   a lintian override, since static linking is the point of those builds.
 //! - **image**: the image of PROGRAM for the target's platform, pushed to `HOST/PATH/PKG`
 //!   tagged `V-<arch>` (`1.2.3-arm64`); `image-PKG-<arch>.json` records its digest.
 //! - **fan-in**: merges every runner's manifest found in the `--in` directories and checks it
@@ -49,6 +53,9 @@ use consign::oci::registry::{Client, ClientOptions};
 use consign::oci::store::RegistryStore;
 use consign::oci::tags::{BuildRef, TagOptions};
 use consign::oci::{ImagePlatform, OciLayout, ProgramImages, Reference, Tag};
+use consign::package::compress::{Codec, Compression};
+use consign::package::deb::DebOptions;
+use consign::package::rpm::{ChangelogEntry, RpmSpec};
 use consign::package::{Deb, Rpm};
 use consign::sign::cosign::{self, CosignKey, CosignSigner, SimpleSigning};
 use consign::sign::openpgp::{OpenPgpSigner, Passphrase};
@@ -65,6 +72,8 @@ struct Args {
     version: Option<String>,
     target: Option<(Platform, PathBuf)>,
     pgp_key: Option<PathBuf>,
+    summary: Option<String>,
+    man: Option<PathBuf>,
     cosign_key: Option<PathBuf>,
     registry: Option<String>,
     packages: Vec<String>,
@@ -90,6 +99,8 @@ fn parse(args: &[String]) -> Result<Args, Error> {
                 a.target = Some((triple.parse()?, PathBuf::from(path)));
             }
             "--pgp-key" => a.pgp_key = Some(PathBuf::from(value()?)),
+            "--summary" => a.summary = Some(value()?),
+            "--man" => a.man = Some(PathBuf::from(value()?)),
             "--cosign-key" => a.cosign_key = Some(PathBuf::from(value()?)),
             "--registry" => a.registry = Some(value()?),
             "--packages" => a.packages = value()?.split(',').map(str::to_owned).collect(),
@@ -149,21 +160,60 @@ fn package(a: &Args) -> Result<(), Error> {
     platform.check_executable(program)?;
     let passphrase = Passphrase::from_env("CONSIGN_PGP_PASSPHRASE");
     let signer = OpenPgpSigner::from_file(required(&a.pgp_key, "--pgp-key")?, &passphrase, date)?;
+    let summary = required(&a.summary, "--summary")?;
+    let release = required(&a.release, "--release")?;
+    // Debian wants description lines of at most 80 characters.
+    let extended = format!(
+        "{summary}: the {name} package of the {release} {version} release,\nbuilt for {platform}."
+    );
     let meta = PackageMeta::new(name.as_str(), version.as_str())?
-        .description(format!(
-            "{name}: the key management server\nBuilt by the {name} release matrix."
-        ))
+        .description(summary.as_str())
         .license("MIT")
+        .homepage("https://example.invalid/kms")
         .maintainer("Release Engineering <release@example.invalid>");
     let mut tree = FileTree::new();
     tree.insert(format!("usr/bin/{name}"), Entry::file(program)?.mode(0o755))?;
+    let man = std::fs::read(required(&a.man, "--man")?)?;
+    tree.insert(
+        format!("usr/share/man/man1/{name}.1.gz"),
+        Entry::bytes(Compression::new(Codec::Gzip).level(9)?.compress(&man)?)
+            .mode(0o644)
+            .doc(),
+    )?;
+    let static_program = consign::core::Executable::read(program)?
+        .is_some_and(|_| platform.libc() == Some(consign::core::Libc::Musl));
+    let mut deb_tree = tree.clone();
+    if static_program {
+        deb_tree.insert(
+            format!("usr/share/lintian/overrides/{name}"),
+            Entry::bytes(
+                format!("{name}: statically-linked-binary [usr/bin/{name}]\n").into_bytes(),
+            )
+            .mode(0o644),
+        )?;
+    }
     std::fs::create_dir_all(out)?;
 
-    let mut manifest = ReleaseManifest::new(required(&a.release, "--release")?, version, date);
-    let (deb, _) = Deb::new(&tree, &meta, *platform, date)
+    let mut manifest = ReleaseManifest::new(release, version, date);
+    let (deb, _) = Deb::new(&deb_tree, &meta, *platform, date)
         .signer(&signer)
+        .options(
+            DebOptions::default()
+                .section("admin")
+                .extended_description(extended.as_str()),
+        )
         .write_into(out)?;
     let (rpm, _) = Rpm::new(&tree, &meta, *platform, date)
+        .spec(
+            RpmSpec::default()
+                .group("System Environment/Daemons")
+                .description(extended.as_str())
+                .changelog(ChangelogEntry::new(
+                    date,
+                    format!("Release Engineering <release@example.invalid> - {version}-1"),
+                    format!("- Release {version}"),
+                )),
+        )
         .signer(&signer)
         .write_into(out)?;
     for artifact in [deb, rpm] {

@@ -5,6 +5,7 @@ pub mod attached;
 pub mod debsig;
 pub mod intoto;
 pub mod keys;
+pub mod lint;
 pub mod rpmkeys;
 pub mod sbom;
 pub mod sigstore;
@@ -99,7 +100,7 @@ pub fn build_examples(names: &[&str]) -> PathBuf {
         .join("examples")
 }
 
-/// A static hello program built from C with `compiler` (`musl-gcc`, `aarch64-linux-gnu-gcc`,
+/// A static, stripped hello program built from C with `compiler` (`musl-gcc`, `aarch64-linux-gnu-gcc`,
 /// from the Debian package `package`), written to `dir/name`: a real program for a target
 /// that no Rust standard library is installed for.
 pub fn static_program(compiler: &str, package: &str, dir: &Path, name: &str) -> PathBuf {
@@ -112,7 +113,7 @@ pub fn static_program(compiler: &str, package: &str, dir: &Path, name: &str) -> 
     .unwrap();
     let out = dir.join(name);
     let built = run(Command::new(compiler)
-        .args(["-static", "-Os", "-o"])
+        .args(["-static", "-Os", "-s", "-o"])
         .arg(&out)
         .arg(&source));
     assert!(

@@ -295,9 +295,12 @@ glibc = ">= 2.17"
         ),
     )
     .unwrap();
+    // The project's own target directory, whatever the test run uses.
     let metadata = cargo_metadata::MetadataCommand::new()
         .manifest_path(project.join("Cargo.toml"))
         .no_deps()
+        .env_remove("CARGO_TARGET_DIR")
+        .env_remove("CARGO_BUILD_TARGET_DIR")
         .exec()
         .unwrap();
     let target = consign::package::rpm::CargoTarget::default().platform(platform());
