@@ -40,6 +40,8 @@ pub use crate::archive::ArchiveError;
 pub use crate::cargo::CargoError;
 #[cfg(feature = "deb")]
 pub use crate::deb::DebError;
+#[cfg(feature = "dmg")]
+pub use crate::dmg::DmgError;
 #[cfg(feature = "rpm")]
 pub use crate::rpm::RpmError;
 
@@ -130,6 +132,10 @@ pub enum Error {
     #[cfg(feature = "rpm")]
     #[error(transparent)]
     Rpm(#[from] RpmError),
+    /// What only disk images meet.
+    #[cfg(feature = "dmg")]
+    #[error(transparent)]
+    Dmg(#[from] DmgError),
     /// A `[package.metadata.deb]` or `[package.metadata.generate-rpm]` table the Cargo readers
     /// refuse.
     #[cfg(feature = "cargo")]

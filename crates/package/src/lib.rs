@@ -10,14 +10,17 @@
 //!   Cargo and `[package.metadata.deb]`.
 //! - [`rpm`]: [`Rpm`] writes binary `.rpm` packages (gzip, xz or zstd payload, every digest
 //!   current rpm checks); [`CargoRpm`] reads `[package.metadata.generate-rpm]`.
+//! - [`dmg`]: [`dmg::Dmg`] writes macOS disk images (`.dmg`): an HFS+ volume of the tree in
+//!   a UDIF container, with [`dmg::AppBundle`] for `.app` layouts; [`dmg::UdifImage`] reads
+//!   and checks a UDIF image and streams out the raw disk.
 //! - [`compress`]: the [`Codec`] and [`Compression`] every writer shares.
 //!
 //! Every writer implements [`ArtifactWriter`] (`file_name`, `kind`, `write_to`, atomic
 //! `write_to_path`, `write_into` a release directory), takes a [`consign_core::Monitor`] in
 //! its options for progress and cancellation, and signs through the seam in consign-core
 //! (`Deb::signer`, `Rpm::signer` take any `&dyn consign_core::Signer`). Features (all on by
-//! default): `deb`, `rpm`, `zip`, `xz`, `cargo` (the Cargo readers); without them the crate
-//! is the tar writer and the gzip and zstd codecs.
+//! default): `deb`, `rpm`, `zip`, `xz`, `cargo` (the Cargo readers), `dmg`; without them the
+//! crate is the tar writer and the gzip and zstd codecs.
 //!
 //! ```
 //! use consign_core::{Entry, FileTree, SourceDate};
@@ -79,6 +82,8 @@ pub mod cargo;
 pub mod compress;
 #[cfg(feature = "deb")]
 pub mod deb;
+#[cfg(feature = "dmg")]
+pub mod dmg;
 #[cfg(feature = "rpm")]
 pub mod rpm;
 #[cfg(any(feature = "deb", feature = "rpm"))]
