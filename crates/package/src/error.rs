@@ -3,7 +3,8 @@
 //! What every writer can meet (an unreadable file of the tree, a failed output, a value the
 //! format refuses, an interrupted monitor, a failing signer) is a variant of [`Error`] itself;
 //! what only one format or reader can meet is in that format's sub-enum, carried by
-//! [`Error::Archive`], [`Error::Deb`], [`Error::Rpm`] or [`Error::Cargo`].
+//! [`Error::Archive`], [`Error::Deb`], [`Error::Rpm`], [`Error::Msi`], [`Error::Dmg`] or
+//! [`Error::Cargo`].
 //!
 //! ```
 //! use consign_core::{FileTree, PackageMeta, SourceDate};
@@ -42,6 +43,8 @@ pub use crate::cargo::CargoError;
 pub use crate::deb::DebError;
 #[cfg(feature = "dmg")]
 pub use crate::dmg::DmgError;
+#[cfg(feature = "msi")]
+pub use crate::msi::MsiError;
 #[cfg(feature = "rpm")]
 pub use crate::rpm::RpmError;
 
@@ -132,6 +135,10 @@ pub enum Error {
     #[cfg(feature = "rpm")]
     #[error(transparent)]
     Rpm(#[from] RpmError),
+    /// What only Windows Installer packages meet.
+    #[cfg(feature = "msi")]
+    #[error(transparent)]
+    Msi(#[from] MsiError),
     /// What only disk images meet.
     #[cfg(feature = "dmg")]
     #[error(transparent)]

@@ -10,6 +10,8 @@
 //!   Cargo and `[package.metadata.deb]`.
 //! - [`rpm`]: [`Rpm`] writes binary `.rpm` packages (gzip, xz or zstd payload, every digest
 //!   current rpm checks); [`CargoRpm`] reads `[package.metadata.generate-rpm]`.
+//! - [`msi`]: [`Msi`] writes Windows Installer packages (`.msi`, x64 and Arm64) with their
+//!   MSZIP cabinets embedded, authoring the database itself: no WiX, `wixl` or Windows.
 //! - [`dmg`]: [`dmg::Dmg`] writes macOS disk images (`.dmg`): an HFS+ volume of the tree in
 //!   a UDIF container, with [`dmg::AppBundle`] for `.app` layouts; [`dmg::UdifImage`] reads
 //!   and checks a UDIF image and streams out the raw disk.
@@ -19,8 +21,8 @@
 //! `write_to_path`, `write_into` a release directory), takes a [`consign_core::Monitor`] in
 //! its options for progress and cancellation, and signs through the seam in consign-core
 //! (`Deb::signer`, `Rpm::signer` take any `&dyn consign_core::Signer`). Features (all on by
-//! default): `deb`, `rpm`, `zip`, `xz`, `cargo` (the Cargo readers), `dmg`; without them the
-//! crate is the tar writer and the gzip and zstd codecs.
+//! default): `deb`, `rpm`, `msi`, `dmg`, `zip`, `xz`, `cargo` (the Cargo readers); without
+//! them the crate is the tar writer and the gzip and zstd codecs.
 //!
 //! ```
 //! use consign_core::{Entry, FileTree, SourceDate};
@@ -84,6 +86,8 @@ pub mod compress;
 pub mod deb;
 #[cfg(feature = "dmg")]
 pub mod dmg;
+#[cfg(feature = "msi")]
+pub mod msi;
 #[cfg(feature = "rpm")]
 pub mod rpm;
 #[cfg(any(feature = "deb", feature = "rpm"))]
@@ -93,6 +97,8 @@ mod spool;
 
 mod error;
 
+#[cfg(feature = "msi")]
+pub use crate::msi::{Msi, MsiOptions, MsiReport, MsiVersion};
 pub use archive::{Archive, ArchiveFormat, ArchiveOptions};
 #[cfg(feature = "cargo")]
 pub use cargo::CargoTarget;
@@ -108,6 +114,10 @@ pub use deb::{Deb, DebOptions, DebReport};
 pub use error::CargoError;
 #[cfg(feature = "deb")]
 pub use error::DebError;
+#[cfg(feature = "dmg")]
+pub use error::DmgError;
+#[cfg(feature = "msi")]
+pub use error::MsiError;
 #[cfg(feature = "rpm")]
 pub use error::RpmError;
 pub use error::{ArchiveError, Error, Result};
