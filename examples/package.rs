@@ -1,28 +1,37 @@
-//! `package`: packs files into a `.deb` or an `.rpm` with consign-package, streaming.
+//! `package`: packs files into a `.deb`, an `.rpm`, an `.msi` or a `.dmg` with
+//! consign-package, streaming.
 //!
 //! ```text
-//! package deb|rpm --out FILE [--name NAME] [--version VERSION] [--codec gzip|xz|zstd]
-//!                 [--level N] [--prefix DIR] FILE...
+//! package deb|rpm|msi|dmg --out FILE [--name NAME] [--version VERSION] [--codec gzip|xz|zstd]
+//!                     [--format udzo|udbz|udro] [--level N] [--prefix DIR] FILE...
 //! ```
 //!
 //! Each FILE goes to `PREFIX/<its file name>` (default prefix `usr/share/NAME`), mode 0644,
 //! owned by root; the source date is `$SOURCE_DATE_EPOCH` or 0. `scripts/bench-packages.sh`
-//! times it against dpkg-deb, cargo-deb, rpmbuild and cargo-generate-rpm.
+//! times it against dpkg-deb, cargo-deb, rpmbuild and cargo-generate-rpm;
+//! `scripts/bench-msi.sh` against msitools' `wixl` (an `.msi` is for x86_64 Windows,
+//! manufacturer `consign`, files under `bin` unless `--prefix` is given, MSZIP at `--level`,
+//! default 6); `scripts/bench-dmg.sh` times the `.dmg` writer against the zlib codec alone. A `.dmg`
+//! holds the files at the volume's root unless `--prefix` is given; `--codec` is for the
+//! Linux packages, `--format` (default udzo) for disk images.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use consign::core::{Entry, FileTree, PackageMeta, Platform, SourceDate};
+use consign::core::{Arch, Entry, FileTree, Os, PackageMeta, Platform, SourceDate};
 use consign::package::ArtifactWriter;
 use consign::package::compress::{Codec, Compression};
 use consign::package::deb::{Deb, DebOptions};
+use consign::package::dmg::{Dmg, DmgFormat, DmgOptions};
+use consign::package::msi::{Msi, MsiOptions};
 use consign::package::rpm::{Rpm, RpmOptions, RpmSpec};
 
 type Error = Box<dyn std::error::Error>;
 
 const USAGE: &str = "\
-usage: package deb|rpm --out FILE [--name NAME] [--version VERSION]
-                       [--codec gzip|xz|zstd] [--level N] [--prefix DIR] FILE...
+usage: package deb|rpm|msi|dmg --out FILE [--name NAME] [--version VERSION]
+                               [--codec gzip|xz|zstd] [--format udzo|udbz|udro] [--level N]
+                               [--prefix DIR] FILE...
 ";
 
 struct Args {
@@ -33,6 +42,7 @@ struct Args {
     compression: Option<Compression>,
     codec: Option<Codec>,
     level: Option<u32>,
+    format: DmgFormat,
     prefix: Option<String>,
     files: Vec<PathBuf>,
 }
@@ -40,8 +50,8 @@ struct Args {
 fn parse_args() -> Result<Args, Error> {
     let mut it = std::env::args().skip(1);
     let kind = it.next().ok_or(USAGE)?;
-    if kind != "deb" && kind != "rpm" {
-        return Err(format!("expected deb or rpm, not {kind:?}\n{USAGE}").into());
+    if !["deb", "rpm", "msi", "dmg"].contains(&kind.as_str()) {
+        return Err(format!("expected deb, rpm, msi or dmg, not {kind:?}\n{USAGE}").into());
     }
     let mut a = Args {
         kind,
@@ -51,6 +61,7 @@ fn parse_args() -> Result<Args, Error> {
         compression: None,
         codec: None,
         level: None,
+        format: DmgFormat::Udzo,
         prefix: None,
         files: Vec::new(),
     };
@@ -70,6 +81,14 @@ fn parse_args() -> Result<Args, Error> {
                 })
             }
             "--level" => a.level = Some(value()?.parse()?),
+            "--format" => {
+                a.format = match value()?.as_str() {
+                    "udzo" => DmgFormat::Udzo,
+                    "udbz" => DmgFormat::Udbz,
+                    "udro" => DmgFormat::Udro,
+                    other => return Err(format!("unknown disk image format {other:?}").into()),
+                }
+            }
             "-h" | "--help" => return Err(USAGE.into()),
             flag if flag.starts_with('-') => return Err(format!("unknown option {flag}").into()),
             _ => a.files.push(arg.into()),
@@ -89,17 +108,19 @@ fn parse_args() -> Result<Args, Error> {
 }
 
 fn tree(a: &Args) -> Result<FileTree, Error> {
-    let prefix = a
-        .prefix
-        .clone()
-        .unwrap_or_else(|| format!("usr/share/{}", a.name));
+    let prefix = match (&a.prefix, a.kind.as_str()) {
+        (Some(p), _) => format!("{p}/"),
+        (None, "dmg") => String::new(),
+        (None, "msi") => "bin/".to_owned(),
+        (None, _) => format!("usr/share/{}/", a.name),
+    };
     let mut tree = FileTree::new();
     for file in &a.files {
         let name = file
             .file_name()
             .and_then(|n| n.to_str())
             .ok_or_else(|| format!("cannot name {}", file.display()))?;
-        tree.insert(format!("{prefix}/{name}"), Entry::file(file)?.mode(0o644))?;
+        tree.insert(format!("{prefix}{name}"), Entry::file(file)?.mode(0o644))?;
     }
     Ok(tree)
 }
@@ -112,7 +133,25 @@ fn run(a: &Args) -> Result<(), Error> {
     meta.maintainer = Some("consign <consign@example.org>".into());
     let date = SourceDate::from_env()?.unwrap_or(SourceDate::from_unix(0));
     let platform = Platform::host()?;
-    let written = if a.kind == "deb" {
+    let written = if a.kind == "msi" {
+        let mut options = MsiOptions::default().manufacturer("consign");
+        if let Some(level) = a.level {
+            options = options.level(level)?;
+        }
+        Msi::new(&tree, &meta, "x86_64-pc-windows-msvc".parse()?, date)
+            .options(options)
+            .write_to_path(&a.out)?
+            .written
+    } else if a.kind == "dmg" {
+        let mut options = DmgOptions::default().format(a.format);
+        if let Some(level) = a.level {
+            options = options.level(level);
+        }
+        let macos = Platform::new(Os::Macos, Arch::Aarch64, None)?;
+        Dmg::new(&tree, &meta, macos, date)?
+            .options(options)
+            .write_to_path(&a.out)?
+    } else if a.kind == "deb" {
         let mut options = DebOptions::default();
         if let Some(c) = a.compression {
             options = options.compression(c);

@@ -261,11 +261,19 @@ fn main_job_writes_a_verifiable_reproducible_release() {
         .filter(|a| {
             matches!(
                 a.kind,
-                ArtifactKind::Archive | ArtifactKind::Deb | ArtifactKind::Rpm
+                ArtifactKind::Archive
+                    | ArtifactKind::Deb
+                    | ArtifactKind::Rpm
+                    | ArtifactKind::Dmg
+                    | ArtifactKind::Msi
             )
         })
         .collect();
-    assert_eq!(shipped.len(), 6, "four archives, a .deb and an .rpm");
+    assert_eq!(
+        shipped.len(),
+        8,
+        "four archives, a .deb, an .rpm, a .dmg and an .msi"
+    );
     for art in shipped {
         let sha256 = art.digests.get(Algorithm::Sha256).unwrap().hex();
         for (ext, version) in [("cdx.json", Some(CdxVersion::V1_6)), ("spdx.json", None)] {
@@ -280,10 +288,10 @@ fn main_job_writes_a_verifiable_reproducible_release() {
                 "{name} does not name its subject's digest"
             );
             // The SPDX document lists the files this artifact ships.
-            let program = if art.kind == ArtifactKind::Archive {
-                "\"./consign-sums\""
-            } else {
+            let program = if matches!(art.kind, ArtifactKind::Deb | ArtifactKind::Rpm) {
                 "\"./usr/bin/consign-sums\""
+            } else {
+                "\"./consign-sums\""
             };
             if version.is_none() {
                 assert!(text.contains(program), "{name} does not list {program}");
@@ -407,6 +415,71 @@ fn main_job_writes_a_verifiable_reproducible_release() {
             "{ext}: the shipped program disagrees with sha256sum"
         );
     }
+    check_installers(dist, &stem);
+}
+
+/// The disk image and the Windows installer hold the program, README and licenses: 7-Zip
+/// extracts the image's HFS+ volume, msiextract the installer's cabinet, and both give the
+/// bytes the tarball ships.
+fn check_installers(dist: &Path, stem: &str) {
+    require_tool("7zz", "7zip");
+    require_tool("msiextract", "msitools");
+    let x = tempfile::tempdir().unwrap();
+    run_ok(
+        Command::new("tar")
+            .arg("-xf")
+            .arg(dist.join(format!("{stem}.tar.gz")))
+            .arg("-C")
+            .arg(x.path()),
+    );
+    let shipped = x.path().join(stem);
+    let version = env!("CARGO_PKG_VERSION");
+    // Without --macos-binary the image is for aarch64-apple-darwin.
+    let dmg = dist.join(format!("consign-sums-{version}-arm64.dmg"));
+    let out = x.path().join("dmg");
+    let text = run_ok(
+        Command::new("7zz")
+            .args(["x", "-snld"])
+            .arg(format!("-o{}", out.display()))
+            .arg(&dmg),
+    );
+    assert!(
+        !text.contains("ERROR") && !text.contains("WARNING"),
+        "{text}"
+    );
+    let msi = dist.join(format!("consign-sums-{version}-x86_64.msi"));
+    let msi_out = x.path().join("msi");
+    fs::create_dir(&msi_out).unwrap();
+    let o = run(Command::new("msiextract").arg("-C").arg(&msi_out).arg(&msi));
+    assert!(
+        o.status.success() && o.stderr.is_empty(),
+        "msiextract: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let extracted = files_under(&msi_out);
+    for file in ["consign-sums", "README.md", "LICENSE-MIT", "LICENSE-APACHE"] {
+        let want = fs::read(shipped.join(file)).unwrap();
+        let volume = out.join(format!("consign-sums {version}")).join(file);
+        assert!(
+            fs::read(&volume).unwrap() == want,
+            "{file} differs in the .dmg"
+        );
+        let installed = extracted
+            .iter()
+            .find(|p| p.file_name().is_some_and(|n| n == file))
+            .unwrap_or_else(|| panic!("{file} not in the .msi: {extracted:?}"));
+        assert!(
+            fs::read(msi_out.join(installed)).unwrap() == want,
+            "{file} differs in the .msi"
+        );
+    }
+    let mode = fs::metadata(out.join(format!("consign-sums {version}/consign-sums")))
+        .unwrap()
+        .permissions();
+    assert_eq!(
+        std::os::unix::fs::PermissionsExt::mode(&mode) & 0o777,
+        0o755
+    );
 }
 
 #[test]

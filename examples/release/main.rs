@@ -6,20 +6,22 @@
 //! It writes `NAME-VERSION-TARGET.{tar.gz,tar.xz,tar.zst,zip}` (each with a top-level
 //! directory holding the program, README and licenses), a CycloneDX 1.6 and an SPDX 2.3 SBOM
 //! for each (`<archive>.cdx.json`, `<archive>.spdx.json`: the crates Cargo resolved for the
-//! program and the files shipped), a `.deb` and an `.rpm` (each with its SBOMs), an OCI image
+//! program and the files shipped), a `.deb` and an `.rpm`, a macOS disk image `.dmg` and a
+//! Windows installer `.msi` (each with its SBOMs; see [`installers`]), an OCI image
 //! layout `oci/` (the program's image for the platform and an index, see [`image`]),
 //! `SHA256SUMS`, `SHA512SUMS` and `release.json`, every file
 //! atomically, every byte a function of the inputs and the source
 //! date. Digests are computed while each archive is written; nothing is read back.
 //!
 //! [`run`] reads as the job's stages, each a method of [`Release`]: build, archives,
-//! packages, SBOMs, images, sign, checksums, manifest. Progress goes to standard error (a bar
+//! packages, installers, SBOMs, images, sign, checksums, manifest. Progress goes to standard error (a bar
 //! on a terminal, a line per task otherwise, nothing with `--quiet`).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 mod image;
+mod installers;
 mod progress;
 mod publish;
 mod signing;
@@ -54,6 +56,11 @@ usage: cargo run --release --example release [-- OPTIONS]
                       $CONSIGN_PGP_PASSPHRASE); without one, a throwaway key is made
   --cosign-key FILE   cosign key file (default: $COSIGN_KEY; passphrase in $COSIGN_PASSWORD);
                       without one, a throwaway key is made
+  --macos-binary PATH   put this macOS program in the .dmg (default: the release's program,
+                        to exercise the format)
+  --macos-target TRIPLE its platform (default: aarch64-apple-darwin)
+  --windows-binary PATH put this x86_64 Windows program in the .msi (default: the
+                        release's program, to exercise the format)
   --registry HOST[:PORT]/REPO  also push the image and index there with the release tags
   --quiet             print nothing but errors (no progress, no summary)
 ";
@@ -75,6 +82,7 @@ struct Args {
     out: Option<PathBuf>,
     source_date: Option<String>,
     keys: signing::KeySources,
+    foreign: installers::Foreign,
     registry: Option<String>,
     quiet: bool,
 }
@@ -101,6 +109,9 @@ fn parse_args() -> Result<Args, Error> {
             "--source-date" => args.source_date = Some(value),
             "--pgp-key" => args.keys.pgp = Some(value.into()),
             "--cosign-key" => args.keys.cosign = Some(value.into()),
+            "--macos-binary" => args.foreign.macos = Some(value.into()),
+            "--macos-target" => args.foreign.macos_target = Some(value),
+            "--windows-binary" => args.foreign.windows = Some(value.into()),
             "--registry" => args.registry = Some(value),
             other => return Err(format!("unknown option {other} (see --help)").into()),
         }
@@ -211,6 +222,8 @@ struct Release {
     /// The image and index, once written.
     oci: Option<image::ImageRelease>,
     registry: Option<String>,
+    /// Programs for macOS and Windows given on the command line.
+    foreign: installers::Foreign,
     monitor: Monitor,
     quiet: bool,
 }
@@ -272,6 +285,7 @@ impl Release {
             pending_sboms: Vec::new(),
             oci: None,
             registry: args.registry,
+            foreign: args.foreign,
             monitor: reporter.monitor(),
             quiet: args.quiet,
         })
@@ -591,6 +605,7 @@ fn run() -> Result<(), Error> {
     let mut release = Release::build(parse_args()?)?;
     release.archives()?;
     release.packages()?;
+    release.installers()?;
     release.sboms()?;
     release.images()?;
     release.sign()?;
