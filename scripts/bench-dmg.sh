@@ -15,6 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-3}
 mib=${2:-512}
+. scripts/bench-lib.sh
 
 for tool in pigz /usr/bin/time; do
   command -v "$tool" >/dev/null || { echo "bench-dmg: $tool missing (apt-get install pigz time)" >&2; exit 1; }
@@ -26,26 +27,8 @@ ours=$PWD/target/release/examples/package
 work=$(mktemp -d "${TMPDIR:-/tmp}/consign-bench-dmg.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-payload() {
-  (
-    set +o pipefail # head ends the stream early on purpose
-    for _ in 1 2 3 4 5 6 7 8; do
-      find /usr/lib /usr/bin -type f -size +64k -print0 2>/dev/null | sort -z | xargs -0 cat 2>/dev/null
-    done | head -c $(($1 << 20))
-  )
-}
 payload "$mib" >"$work/payload"
 
-min_seconds() {
-  local best= t0 t1 t
-  for _ in $(seq "$runs"); do
-    t0=$(date +%s.%N); "$@" >/dev/null 2>&1; t1=$(date +%s.%N)
-    t=$(awk "BEGIN { print $t1 - $t0 }")
-    if [ -z "$best" ] || awk "BEGIN { exit !($t < $best) }"; then best=$t; fi
-  done
-  printf '%.2f' "$best"
-}
-ratio() { awk "BEGIN { printf \"%.2f\", $1 / $2 }"; }
 row() { printf '%-44s %8s s %s\n' "$1" "$2" "${3:-}"; }
 zlib_alone() { pigz -z -p "$(nproc)" "-$1" -c "$work/payload" >"$work/payload.zz"; }
 

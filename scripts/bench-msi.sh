@@ -16,6 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-3}
 mib=${2:-256}
+. scripts/bench-lib.sh
 
 for tool in wixl msiinfo /usr/bin/time; do
   command -v "$tool" >/dev/null || { echo "bench-msi: $tool missing (apt-get install wixl msitools time)" >&2; exit 1; }
@@ -26,12 +27,7 @@ ours=$PWD/target/release/examples/package
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/consign-bench-msi.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-(
-  set +o pipefail # head ends the stream early on purpose
-  for _ in 1 2 3 4 5 6 7 8; do
-    find /usr/lib /usr/bin -type f -size +64k -print0 2>/dev/null | sort -z | xargs -0 cat 2>/dev/null
-  done | head -c $((mib << 20))
-) >"$work/payload"
+payload "$mib" >"$work/payload"
 
 cat >"$work/payload.wxs" <<WXS
 <?xml version="1.0" encoding="utf-8"?>
