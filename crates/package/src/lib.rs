@@ -88,6 +88,7 @@ pub mod deb;
 pub mod dmg;
 #[cfg(feature = "msi")]
 pub mod msi;
+mod pool;
 #[cfg(feature = "rpm")]
 pub mod rpm;
 #[cfg(any(feature = "deb", feature = "rpm"))]

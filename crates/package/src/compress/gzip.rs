@@ -15,11 +15,10 @@
 
 use std::collections::VecDeque;
 use std::io::{self, Write};
-use std::sync::mpsc::{self, Receiver, SyncSender};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 
 use flate2::{Compress, FlushCompress, Status};
+
+use crate::pool::{Pool, Reply};
 
 /// The block size: the unit of parallel work.
 pub(crate) const BLOCK: usize = 128 * 1024;
@@ -51,8 +50,8 @@ enum Engine {
     Inline(Deflater),
     /// On a pool of workers; replies in input order.
     Pool {
-        pool: Pool,
-        pending: VecDeque<Receiver<io::Result<Packed>>>,
+        pool: Pool<Job, Packed>,
+        pending: VecDeque<Reply<Packed>>,
         limit: usize,
     },
 }
@@ -82,7 +81,7 @@ impl<W: Write> ParGzEncoder<W> {
         self.dispatch(true)?;
         if let Engine::Pool { pending, .. } = &mut self.engine {
             while let Some(reply) = pending.pop_front() {
-                let packed = receive(&reply)?;
+                let packed = reply.wait()?;
                 self.crc.combine(&packed.crc);
                 self.out.write_all(&packed.deflated)?;
             }
@@ -110,7 +109,10 @@ impl<W: Write> ParGzEncoder<W> {
                 Engine::Inline(Deflater::new(level))
             } else {
                 Engine::Pool {
-                    pool: Pool::new(level, threads)?,
+                    pool: Pool::new("gzip", threads, || {
+                        let mut deflater = Deflater::new(level);
+                        move |job: Job| deflater.block(&job.dict, job.data, job.last)
+                    })?,
                     pending: VecDeque::new(),
                     limit: threads * IN_FLIGHT_PER_WORKER,
                 }
@@ -130,17 +132,10 @@ impl<W: Write> ParGzEncoder<W> {
                 pending,
                 limit,
             } => {
-                let (reply, receiver) = mpsc::sync_channel(1);
-                pool.send(Job {
-                    dict,
-                    data,
-                    last,
-                    reply,
-                })?;
-                pending.push_back(receiver);
+                pending.push_back(pool.submit(Job { dict, data, last })?);
                 while pending.len() > *limit {
                     if let Some(oldest) = pending.pop_front() {
-                        let packed = receive(&oldest)?;
+                        let packed = oldest.wait()?;
                         self.crc.combine(&packed.crc);
                         self.out.write_all(&packed.deflated)?;
                     }
@@ -171,12 +166,6 @@ impl<W: Write> Write for ParGzEncoder<W> {
     }
 }
 
-fn receive(reply: &Receiver<io::Result<Packed>>) -> io::Result<Packed> {
-    reply
-        .recv()
-        .map_err(|_| io::Error::other("a gzip worker thread stopped before replying"))?
-}
-
 /// A compressed block and the CRC-32 of its input.
 struct Packed {
     deflated: Vec<u8>,
@@ -188,7 +177,6 @@ struct Job {
     dict: Vec<u8>,
     data: Vec<u8>,
     last: bool,
-    reply: SyncSender<io::Result<Packed>>,
 }
 
 /// Makes a raw deflate compressor for each block. A compressor is not reused: a reset one
@@ -243,62 +231,6 @@ impl Deflater {
             }
         }
         Ok(Packed { deflated, crc })
-    }
-}
-
-/// Worker threads taking jobs from one queue.
-struct Pool {
-    jobs: Option<SyncSender<Job>>,
-    workers: Vec<JoinHandle<()>>,
-}
-
-impl Pool {
-    fn new(level: u32, threads: usize) -> io::Result<Pool> {
-        let (jobs, queue) = mpsc::sync_channel::<Job>(threads);
-        let queue = Arc::new(Mutex::new(queue));
-        let mut workers = Vec::with_capacity(threads);
-        for i in 0..threads {
-            let queue = Arc::clone(&queue);
-            let worker = std::thread::Builder::new()
-                .name(format!("gzip-{i}"))
-                .spawn(move || work(&queue, level))?;
-            workers.push(worker);
-        }
-        Ok(Pool {
-            jobs: Some(jobs),
-            workers,
-        })
-    }
-
-    fn send(&self, job: Job) -> io::Result<()> {
-        self.jobs
-            .as_ref()
-            .and_then(|jobs| jobs.send(job).ok())
-            .ok_or_else(|| io::Error::other("the gzip worker threads stopped"))
-    }
-}
-
-impl Drop for Pool {
-    fn drop(&mut self) {
-        // Closing the queue ends the workers once they finish their current block.
-        self.jobs = None;
-        for worker in self.workers.drain(..) {
-            let _ = worker.join();
-        }
-    }
-}
-
-fn work(queue: &Mutex<Receiver<Job>>, level: u32) {
-    let mut deflater = Deflater::new(level);
-    loop {
-        let job = match queue.lock() {
-            Ok(q) => q.recv(),
-            Err(_) => return,
-        };
-        let Ok(job) = job else { return };
-        let packed = deflater.block(&job.dict, job.data, job.last);
-        // The writer may have gone (an error elsewhere): nothing left to do with the block.
-        let _ = job.reply.send(packed);
     }
 }
 

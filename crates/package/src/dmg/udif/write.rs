@@ -2,15 +2,13 @@
 
 use std::collections::VecDeque;
 use std::io::{self, Write};
-use std::sync::mpsc::{self, Receiver, SyncSender};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 
 use consign_core::{Algorithm, Digest};
 
 use super::blkx::{Entry, Resource, Table, WHOLE_DEVICE, plist_xml};
 use super::koly::{Checksum, Koly, VARIANT_PARTITION};
 use super::{CHUNK_BYTES, DmgFormat, SECTOR, kind};
+use crate::pool::{Pool, Reply};
 
 /// Chunks in flight per worker: one being compressed, one queued.
 const IN_FLIGHT_PER_WORKER: usize = 2;
@@ -48,8 +46,8 @@ enum Engine {
     Inline(Packer),
     /// On a pool of workers; replies in input order.
     Pool {
-        pool: Pool,
-        pending: VecDeque<Receiver<io::Result<Packed>>>,
+        pool: Pool<Vec<u8>, Packed>,
+        pending: VecDeque<Reply<Packed>>,
         limit: usize,
     },
 }
@@ -117,7 +115,7 @@ impl<W: Write> UdifWriter<W> {
         }
         if let Engine::Pool { pending, .. } = &mut self.engine {
             while let Some(reply) = pending.pop_front() {
-                let packed = receive(&reply)?;
+                let packed = reply.wait()?;
                 self.fork.put(packed)?;
             }
         }
@@ -185,7 +183,7 @@ impl<W: Write> UdifWriter<W> {
                 Engine::Inline(packer)
             } else {
                 Engine::Pool {
-                    pool: Pool::new(packer, threads)?,
+                    pool: Pool::new("udif", threads, || move |data| packer.pack(data))?,
                     pending: VecDeque::new(),
                     limit: threads * IN_FLIGHT_PER_WORKER,
                 }
@@ -202,12 +200,10 @@ impl<W: Write> UdifWriter<W> {
                 pending,
                 limit,
             } => {
-                let (reply, receiver) = mpsc::sync_channel(1);
-                pool.send(Job { data, reply })?;
-                pending.push_back(receiver);
+                pending.push_back(pool.submit(data)?);
                 while pending.len() > *limit {
                     if let Some(oldest) = pending.pop_front() {
-                        let packed = receive(&oldest)?;
+                        let packed = oldest.wait()?;
                         self.fork.put(packed)?;
                     }
                 }
@@ -276,12 +272,6 @@ impl<W: Write> Write for UdifWriter<W> {
     }
 }
 
-fn receive(reply: &Receiver<io::Result<Packed>>) -> io::Result<Packed> {
-    reply
-        .recv()
-        .map_err(|_| io::Error::other("a UDIF worker thread stopped before replying"))?
-}
-
 /// A chunk as it goes into the data fork.
 struct Packed {
     kind: u32,
@@ -340,65 +330,5 @@ impl Packer {
             sectors,
             crc: Some(crc),
         })
-    }
-}
-
-/// One chunk to compress.
-struct Job {
-    data: Vec<u8>,
-    reply: SyncSender<io::Result<Packed>>,
-}
-
-/// Worker threads taking jobs from one queue.
-struct Pool {
-    jobs: Option<SyncSender<Job>>,
-    workers: Vec<JoinHandle<()>>,
-}
-
-impl Pool {
-    fn new(packer: Packer, threads: usize) -> io::Result<Pool> {
-        let (jobs, queue) = mpsc::sync_channel::<Job>(threads);
-        let queue = Arc::new(Mutex::new(queue));
-        let mut workers = Vec::with_capacity(threads);
-        for i in 0..threads {
-            let queue = Arc::clone(&queue);
-            let worker = std::thread::Builder::new()
-                .name(format!("udif-{i}"))
-                .spawn(move || work(&queue, packer))?;
-            workers.push(worker);
-        }
-        Ok(Pool {
-            jobs: Some(jobs),
-            workers,
-        })
-    }
-
-    fn send(&self, job: Job) -> io::Result<()> {
-        self.jobs
-            .as_ref()
-            .and_then(|jobs| jobs.send(job).ok())
-            .ok_or_else(|| io::Error::other("the UDIF worker threads stopped"))
-    }
-}
-
-impl Drop for Pool {
-    fn drop(&mut self) {
-        // Closing the queue ends the workers once they finish their current chunk.
-        self.jobs = None;
-        for worker in self.workers.drain(..) {
-            let _ = worker.join();
-        }
-    }
-}
-
-fn work(queue: &Mutex<Receiver<Job>>, packer: Packer) {
-    loop {
-        let job = match queue.lock() {
-            Ok(q) => q.recv(),
-            Err(_) => return,
-        };
-        let Ok(job) = job else { return };
-        // The writer may have gone (an error elsewhere): nothing left to do with the chunk.
-        let _ = job.reply.send(packer.pack(job.data));
     }
 }
